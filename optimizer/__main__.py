@@ -1,0 +1,5 @@
+"""`python -m optimizer` runs the `roster` command."""
+
+from optimizer.cli import main
+
+main()

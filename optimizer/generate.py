@@ -1,0 +1,198 @@
+"""Synthetic creator pools and overlap files, seeded, with distributions from ../shared/DOMAIN.md.
+
+Used for the bundled scenarios, the tests and the benchmarks; vectorised so a million creators take seconds.
+Figures (per DOMAIN.md): follower tiers; engagement by tier and platform (untapper benchmarks; YouTube uses
+the Instagram ranges, as no benchmark is given); cost of a post as $4-9 per 1,000 followers (GRIN), scaled
+by platform as the published per-platform price ranges are; authenticity mostly 0.75-0.97 with a fraud tail;
+overlaps mostly within a niche.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from optimizer.scenario import TIERS
+
+TIER_RANGES = {
+    "nano": (1_000, 10_000),
+    "micro": (10_000, 100_000),
+    "mid": (100_000, 500_000),
+    "macro": (500_000, 1_000_000),
+    "mega": (1_000_000, 20_000_000),
+}
+# engagement rate ranges (low, high) by platform and tier
+ER_RANGES = {
+    "instagram": {
+        "nano": (0.03, 0.05),
+        "micro": (0.02, 0.035),
+        "mid": (0.015, 0.025),
+        "macro": (0.01, 0.018),
+        "mega": (0.007, 0.012),
+    },
+    "tiktok": {
+        "nano": (0.06, 0.10),
+        "micro": (0.04, 0.07),
+        "mid": (0.03, 0.05),
+        "macro": (0.02, 0.035),
+        "mega": (0.01, 0.02),
+    },
+}
+ER_RANGES["youtube"] = ER_RANGES["instagram"]
+# price relative to Instagram: TikTok nano $5-25 vs Instagram $10-100; YouTube nano $20-200
+PLATFORM_PRICE = {"instagram": 1.0, "tiktok": 0.35, "youtube": 2.0}
+DEFAULT_NICHES = ("sustainable-fashion", "zero-waste", "beauty", "fitness", "food", "travel", "parenting", "tech")
+WORDS = (
+    "eco",
+    "green",
+    "daily",
+    "lab",
+    "studio",
+    "life",
+    "loop",
+    "mind",
+    "wild",
+    "slow",
+    "bold",
+    "kind",
+    "fresh",
+    "urban",
+    "pure",
+    "glow",
+    "fit",
+    "root",
+    "leaf",
+    "craft",
+    "nomad",
+    "home",
+    "zen",
+    "spark",
+)
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    """What a synthetic pool looks like."""
+
+    creators: int = 1000
+    seed: int = 0
+    niches: tuple[str, ...] = DEFAULT_NICHES
+    platforms: tuple[str, ...] = ("instagram", "tiktok", "youtube")
+    platform_weights: tuple[float, ...] = (0.55, 0.35, 0.10)
+    tier_weights: tuple[float, ...] = (0.30, 0.50, 0.13, 0.05, 0.02)
+    second_niche_share: float = 0.25
+    pairs_per_creator: float = 2.0  # rows in the overlap file per creator: each creator is in ~2x this many pairs
+    within_niche_share: float = 0.85
+    countries: tuple[str, ...] = ("us", "uk", "de", "fr", "ca", "au")
+
+
+def generate_pool(spec: PoolSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A creator pool and its overlap pairs.
+
+    Parameters
+    ----------
+    spec : PoolSpec
+
+    Returns
+    -------
+    pool : pandas.DataFrame
+        Standard pool columns plus authenticity, sentiment, max_posts, country.
+    overlap : pandas.DataFrame
+        creator_a, creator_b, overlap (share of the smaller audience), one row per pair.
+
+    Examples
+    --------
+    >>> pool, pairs = generate_pool(PoolSpec(creators=50, seed=1))
+    >>> len(pool), pool["creator_id"].is_unique, bool((pairs["overlap"] <= 1).all())
+    (50, True, True)
+    """
+    rng = np.random.default_rng(spec.seed)
+    n = spec.creators
+    width = max(4, len(str(n - 1)))
+    ids = np.array([f"c-{i:0{width}d}" for i in range(n)], dtype=object)
+    platform = rng.choice(np.array(spec.platforms, dtype=object), size=n, p=_norm(spec.platform_weights))
+    tier = rng.choice(np.array(TIERS, dtype=object), size=n, p=_norm(spec.tier_weights))
+    lo = np.array([TIER_RANGES[t][0] for t in tier], dtype=float)
+    hi = np.array([TIER_RANGES[t][1] for t in tier], dtype=float)
+    followers = np.floor(np.exp(rng.uniform(np.log(lo), np.log(hi)))).astype(np.int64)
+    er_lo = np.array([ER_RANGES.get(p, ER_RANGES["instagram"])[t][0] for p, t in zip(platform, tier)])
+    er_hi = np.array([ER_RANGES.get(p, ER_RANGES["instagram"])[t][1] for p, t in zip(platform, tier)])
+    # 15% of creators sit outside their benchmark range, as real pools do
+    stretch = np.where(rng.random(n) < 0.15, rng.uniform(0.5, 1.6, n), 1.0)
+    er = np.clip(rng.uniform(er_lo, er_hi) * stretch, 0.001, 0.5).round(4)
+    price = np.array([PLATFORM_PRICE.get(p, 1.0) for p in platform])
+    # $4-9 per 1,000 followers, more for engaged audiences, rounded to $5, at least $10
+    per_k = rng.uniform(4, 9, n) * (0.8 + 0.4 * (er - er_lo) / np.maximum(er_hi - er_lo, 1e-9))
+    cost = np.maximum(10, np.round(followers / 1000 * per_k * price / 5) * 5)
+    authenticity = np.clip(
+        np.where(rng.random(n) < 0.1, rng.uniform(0.45, 0.78, n), rng.beta(18, 3, n)), 0.3, 0.99
+    ).round(3)
+    sentiment = np.clip(rng.normal(0.45, 0.25, n), -1, 1).round(2)
+    max_posts = rng.choice(np.array([1, 2, 3]), size=n, p=[0.6, 0.3, 0.1])
+    country = rng.choice(np.array(spec.countries, dtype=object), size=n)
+    k = len(spec.niches)
+    primary = rng.integers(0, k, n)
+    second = np.where(
+        rng.random(n) < spec.second_niche_share, (primary + rng.integers(1, k, n)) % k if k > 1 else primary, -1
+    )
+    names = np.array(spec.niches, dtype=object)
+    niche = np.where(second >= 0, names[primary] + ";" + names[np.maximum(second, 0)], names[primary])
+    w1 = rng.choice(np.array(WORDS, dtype=object), n)
+    w2 = rng.choice(np.array(WORDS, dtype=object), n)
+    handle = "@" + w1 + "." + w2 + "." + pd.Series(np.arange(n)).astype(str).to_numpy()
+    pool = pd.DataFrame(
+        {
+            "creator_id": ids,
+            "handle": handle,
+            "platform": platform,
+            "followers": followers,
+            "engagement_rate": er,
+            "niche": niche,
+            "cost": cost.astype(np.int64),
+            "authenticity": authenticity,
+            "sentiment": sentiment,
+            "max_posts": max_posts,
+            "country": country,
+        }
+    )
+    return pool, _pairs(rng, ids, primary, spec)
+
+
+def _pairs(rng: np.random.Generator, ids: np.ndarray, primary: np.ndarray, spec: PoolSpec) -> pd.DataFrame:
+    n = len(ids)
+    m = round(spec.pairs_per_creator * n)
+    if n < 2 or m == 0:
+        return pd.DataFrame({"creator_a": [], "creator_b": [], "overlap": []})
+    a = rng.integers(0, n, m)
+    # a partner in the same niche: position of a within its niche group, plus a random offset in the group
+    order = np.argsort(primary, kind="stable")
+    group_start = np.searchsorted(primary[order], primary)
+    group_size = np.bincount(primary, minlength=primary.max() + 1)[primary]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    ga = a
+    offset = rng.integers(1, np.maximum(group_size[ga], 2), m)
+    same = order[group_start[ga] + (rank[ga] - group_start[ga] + offset) % np.maximum(group_size[ga], 1)]
+    other = rng.integers(0, n, m)
+    b = np.where(rng.random(m) < spec.within_niche_share, same, other)
+    keep = a != b
+    a, b = a[keep], b[keep]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    pairs = pd.DataFrame({"a": lo, "b": hi}).drop_duplicates().sort_values(["a", "b"])
+    within = primary[pairs["a"].to_numpy()] == primary[pairs["b"].to_numpy()]
+    # shared audiences: mostly 5-30%, heavier within a niche, a tail above 40%
+    overlap = np.where(within, rng.beta(2.2, 6.0, len(pairs)), rng.beta(1.2, 12.0, len(pairs)))
+    return pd.DataFrame(
+        {
+            "creator_a": ids[pairs["a"].to_numpy()],
+            "creator_b": ids[pairs["b"].to_numpy()],
+            "overlap": np.clip(overlap, 0.0, 0.95).round(3),
+        }
+    ).reset_index(drop=True)
+
+
+def _norm(weights: tuple[float, ...]) -> np.ndarray:
+    w = np.asarray(weights, dtype=float)
+    return w / w.sum()

@@ -1,0 +1,86 @@
+"""Write results: roster.csv and result.json, atomically (all files appear, or none do).
+
+Text from a pool is neutralised for spreadsheets: a cell starting with = + - @ tab or CR gets a
+leading apostrophe so Excel and Sheets show it instead of running it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimizer.result import Result
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: Any) -> Any:
+    """Make a text cell inert in spreadsheets; other values pass through.
+
+    Examples
+    --------
+    >>> neutralise("=HYPERLINK(\\"x\\")")
+    '\\'=HYPERLINK("x")'
+    >>> neutralise(-3.5)
+    -3.5
+    """
+    if isinstance(text, str) and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell neutralised (numbers stay numbers)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(neutralise)
+    return out
+
+
+def write_files(directory: Path, contents: dict[str, str | bytes]) -> list[Path]:
+    """Write several files so that either all of them land or none does.
+
+    Each file is written to a temporary name in the same folder, then all are renamed into place;
+    on any failure the temporary files are removed.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, data in contents.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            staged.append((Path(tmp), directory / name))
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    return [final for _, final in staged]
+
+
+def result_json(result: Result) -> str:
+    """result.json text."""
+    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_result(result: Result, directory: str | Path) -> list[Path]:
+    """Write result.json (always) and roster.csv (when there is a roster) into `directory`.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    directory = Path(directory)
+    files: dict[str, str | bytes] = {"result.json": result_json(result)}
+    if result.roster:
+        files["roster.csv"] = safe_frame(result.roster_table()).to_csv(index=False)
+    return write_files(directory, files)

@@ -1,0 +1,296 @@
+"""The outcome of one optimisation: status, roster, totals and the proof, as data and as result.json.
+
+`optimize` runs load -> build -> solve -> verify (and explains infeasibility); `Result.to_dict`
+is the result.json contract.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer import __version__
+from optimizer.diagnose import Conflict, explain_infeasible
+from optimizer.errors import RosterError
+from optimizer.forecast import UNITS, total_weight
+from optimizer.model import build_model
+from optimizer.problem import Problem
+from optimizer.scenario import OBJECTIVES
+from optimizer.solve import DEFAULT_GAP, SolveOutcome, Status, solve_milp
+from optimizer.verify import Verification, verify_roster
+
+
+class VerificationFailed(RosterError):
+    """The independent checker rejected the solver's roster (a bug: nothing is written)."""
+
+
+@dataclass
+class Result:
+    """Everything one run found.
+
+    Attributes
+    ----------
+    problem : Problem
+    status : str
+        ``optimal``, ``feasible``, ``infeasible`` or ``error``.
+    roster : dict
+        Creator id -> posts.
+    outcome : SolveOutcome or None
+    verification : Verification or None
+    conflict : Conflict or None
+        Why the scenario is infeasible.
+    message : str
+        One line for the planner.
+    settings : dict
+        Solver settings used.
+    """
+
+    problem: Problem
+    status: str
+    roster: dict[str, int] = field(default_factory=dict)
+    outcome: SolveOutcome | None = None
+    verification: Verification | None = None
+    conflict: Conflict | None = None
+    message: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 solved (optimal or feasible), 3 infeasible, 1 anything else."""
+        return {"optimal": 0, "feasible": 0, "infeasible": 3}.get(self.status, 1)
+
+    # --- tables ---------------------------------------------------------------------------
+
+    def roster_table(self) -> pd.DataFrame:
+        """One row per chosen creator with posts, cost and every forecast metric (for all posts)."""
+        p = self.problem
+        ids = sorted(self.roster)
+        frame = p.pool.frame.loc[ids]
+        metrics = p.metrics.loc[ids]
+        posts = np.array([self.roster[i] for i in ids], dtype=int)
+        decay = p.scenario.assumptions.post_decay
+        weight = np.array([total_weight(k, decay) for k in posts])
+        out = pd.DataFrame(
+            {
+                "creator_id": ids,
+                "handle": frame["handle"].to_numpy(),
+                "platform": frame["platform"].to_numpy(),
+                "niche": [";".join(t) for t in frame["niches"]],
+                "tier": metrics["tier"].to_numpy(),
+                "followers": frame["followers"].to_numpy(dtype=float).astype(np.int64),
+                "engagement_rate": frame["engagement_rate"].to_numpy(),
+                "posts": posts,
+                "cost_per_post": frame["cost"].to_numpy(),
+                "cost": frame["cost"].to_numpy() * posts,
+            }
+        )
+        out["value"] = metrics[p.scenario.value_metric].to_numpy() * weight
+        for m in OBJECTIVES:
+            out[f"expected_{m}"] = metrics[m].to_numpy() * weight
+        for col in p.pool.extra_columns:
+            if col not in out.columns:
+                out[col] = frame[col].to_numpy()
+        return out
+
+    def _group_summary(self, table: pd.DataFrame, by: str) -> list[dict[str, Any]]:
+        budget = self.problem.scenario.budget
+        if by == "niche":
+            exploded = table.assign(niche=table["niche"].str.split(";")).explode("niche")
+            exploded["niche"] = exploded["niche"].replace("", "(none)").fillna("(none)")
+        else:
+            exploded = table
+        rows = []
+        for label, g in exploded.groupby(by, sort=True):
+            cost = float(g["cost"].sum())
+            rows.append(
+                {
+                    by: str(label),
+                    "creators": len(g),
+                    "posts": int(g["posts"].sum()),
+                    "cost": round(cost, 2),
+                    "budget_share": None if not budget else cost / budget,
+                    "value": float(g["value"].sum()),
+                    **{m: float(g[f"expected_{m}"].sum()) for m in OBJECTIVES},
+                }
+            )
+        return rows
+
+    # --- result.json --------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result.json document (see docs/result-json.md for every field)."""
+        p = self.problem
+        sc = p.scenario
+        o = self.outcome
+        table = self.roster_table()
+        total_cost = float(table["cost"].sum()) if len(table) else 0.0
+        totals = (
+            {m: float(table[f"expected_{m}"].sum()) for m in OBJECTIVES}
+            if len(table)
+            else dict.fromkeys(OBJECTIVES, 0.0)
+        )
+        v = self.verification
+        value = v.value if v else None
+        if sc.mode == "min_cost":
+            objective, objective_value = "cost", (total_cost if self.roster else None)
+        else:
+            objective, objective_value = sc.objective, value
+        conversions = totals["conversions"]
+        aov = sc.assumptions.average_order_value
+        doc: dict[str, Any] = {
+            "tool": "creator-roster",
+            "version": __version__,
+            "scenario": sc.name,
+            "scenario_file": str(p.scenario_path) if p.scenario_path else None,
+            "status": self.status,
+            "message": self.message,
+            "mode": sc.mode,
+            "objective": objective,
+            "objective_unit": sc.currency if objective == "cost" else UNITS[objective],
+            "objective_value": _num(objective_value),
+            "bound": _num(o.bound) if o and o.has_solution else None,
+            "gap": _num(o.gap) if o and o.has_solution else None,
+            "budget": sc.budget,
+            "min_spend": sc.min_spend,
+            "currency": sc.currency,
+            "total_cost": round(total_cost, 2),
+            "budget_used_share": (total_cost / sc.budget) if sc.budget else None,
+            "roster_size": len(self.roster),
+            "total_posts": int(sum(self.roster.values())),
+            "value_metric": sc.value_metric,
+            "value": _num(value),
+            "value_before_overlap_discount": _num(v.value_before_discount) if v else None,
+            "overlap_discount": _num(v.discount) if v else None,
+            "totals_before_overlap_discount": totals,
+            "cpa": (total_cost / conversions) if conversions > 0 else None,
+            "emv_per_dollar": (totals["emv"] / total_cost) if total_cost > 0 else None,
+            "roi": ((conversions * aov - total_cost) / total_cost) if aov and total_cost > 0 else None,
+            "target": {"metric": sc.target.metric, "value": sc.target.value} if sc.target else None,
+            "roster": [_clean(r) for r in table.to_dict(orient="records")],
+            "by_niche": self._group_summary(table, "niche") if len(table) else [],
+            "by_platform": self._group_summary(table, "platform") if len(table) else [],
+            "solver": {
+                "name": o.solver if o else self.settings.get("solver"),
+                "status": o.status.value if o else None,
+                "seconds": round(o.seconds, 4) if o else None,
+                "time_limit": self.settings.get("time_limit"),
+                "gap_setting": self.settings.get("gap"),
+            },
+            "verification": {
+                "passed": v.passed,
+                "checks": v.checks,
+                "violations": v.violations,
+            }
+            if v
+            else None,
+            "infeasibility": {"rules": self.conflict.rules, "explanation": self.conflict.explanation}
+            if self.conflict
+            else None,
+            "pool": {
+                "file": p.pool.source,
+                "creators": len(p.pool.frame),
+                "eligible": int(p.eligible.sum()),
+                "ineligible_by_reason": {
+                    k: int(n) for k, n in p.reasons[p.reasons != ""].value_counts().sort_index().items()
+                },
+                "overlap_pairs": len(p.overlap),
+            },
+            "assumptions": sc.assumptions.model_dump(),
+            "notes": p.notes,
+            "units": {
+                "cost": sc.currency,
+                "budget": sc.currency,
+                "total_cost": sc.currency,
+                "cpa": f"{sc.currency} per conversion",
+                "emv_per_dollar": f"EMV {sc.currency} per {sc.currency} spent",
+                **{f"expected_{m}": UNITS[m] for m in OBJECTIVES},
+                "value": UNITS[sc.value_metric],
+                "roi": "(revenue - spend) / spend",
+            },
+        }
+        return doc
+
+
+def _num(x: float | None) -> float | None:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return float(x)
+
+
+def _clean(record: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, val in record.items():
+        if isinstance(val, np.integer):
+            val = int(val)
+        elif isinstance(val, np.floating):
+            val = float(val)
+        out[str(k)] = val
+    return out
+
+
+def optimize(
+    problem: Problem,
+    solver: str = "cbc",
+    time_limit: float | None = None,
+    gap: float = DEFAULT_GAP,
+    verbose: bool = False,
+    explain: bool = True,
+) -> Result:
+    """Find the best roster for a campaign, verify it, or explain why there is none.
+
+    Parameters
+    ----------
+    problem : Problem
+        Validated inputs (`optimizer.load_problem`).
+    solver : {"cbc", "highs"}
+    time_limit : float, optional
+        Seconds for the solver; the best roster found by then is returned with its proven gap.
+    gap : float
+        Relative optimality gap at which to stop (default 0: prove optimality).
+    verbose : bool
+        Show the solver's log.
+    explain : bool
+        On infeasibility, find the conflicting rules (costs several re-solves).
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    VerificationFailed
+        If the independent checker rejects the solver's roster.
+    """
+    settings = {"solver": solver, "time_limit": time_limit, "gap": gap}
+    milp = build_model(problem)
+    outcome = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
+    if outcome.status == Status.INFEASIBLE:
+        conflict = explain_infeasible(problem, milp, solver, time_limit or 30.0) if explain else None
+        msg = conflict.explanation if conflict else "No roster satisfies every rule of the scenario."
+        return Result(problem, "infeasible", outcome=outcome, conflict=conflict, message=msg, settings=settings)
+    if not outcome.has_solution:
+        return Result(
+            problem,
+            "error",
+            outcome=outcome,
+            settings=settings,
+            message="The solver found no roster within the time limit; raise --time-limit.",
+        )
+    roster = milp.posts(outcome.values)  # type: ignore[arg-type]
+    reported = outcome.objective if problem.scenario.mode == "maximise" else None
+    check = verify_roster(problem, roster, reported_value=reported)
+    if not check.passed:
+        raise VerificationFailed(
+            "The solver's roster failed the independent check, so nothing was written: " + "; ".join(check.violations)
+        )
+    if outcome.status == Status.OPTIMAL:
+        msg = f"Optimal roster of {len(roster)} creators."
+    else:
+        msg = (
+            f"Best roster found within the limit ({len(roster)} creators), proven within {outcome.gap:.2%} of optimal."
+        )
+    return Result(problem, outcome.status.value, roster, outcome, check, message=msg, settings=settings)

@@ -1,0 +1,433 @@
+"""The scenario file: every setting the planner can give, defined once with its default and bounds.
+
+Loaded from YAML and validated strictly (unknown keys are rejected with a did-you-mean); errors name
+the file and the key path. `docs/scenario.md` is generated from these models.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from optimizer.errors import ScenarioError
+
+Objective = Literal["conversions", "emv", "engagements", "reach"]
+OBJECTIVES: tuple[str, ...] = ("conversions", "emv", "engagements", "reach")
+TIERS: tuple[str, ...] = ("nano", "micro", "mid", "macro", "mega")
+
+
+def normalise_label(text: str) -> str:
+    """Niche and platform labels compare case- and space-insensitively ("Zero Waste" == "zero waste")."""
+    return " ".join(str(text).strip().lower().split())
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Range(_Strict):
+    """An inclusive numeric range; either end may be left open."""
+
+    min: float | None = Field(None, ge=0, description="Lowest allowed value (inclusive).")
+    max: float | None = Field(None, ge=0, description="Highest allowed value (inclusive).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is greater than max ({self.max:g})")
+        return self
+
+
+class RosterRules(_Strict):
+    """Rules on the roster as a whole."""
+
+    min_creators: int | None = Field(None, ge=0, description="Fewest creators on the roster.")
+    max_creators: int | None = Field(None, ge=1, description="Most creators on the roster.")
+    max_creator_budget_share: float | None = Field(
+        None, gt=0, le=1, description="Cap on any one creator's spend, as a share of the budget."
+    )
+    max_posts: int | None = Field(
+        None,
+        ge=1,
+        description="Cap on posts bought from any one creator (the pool's max_posts column "
+        "gives each creator's own cap; without that column every creator offers 1 post).",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RosterRules:
+        lo, hi = self.min_creators, self.max_creators
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"min_creators ({lo}) is greater than max_creators ({hi})")
+        return self
+
+
+class Eligibility(_Strict):
+    """Which creators may be chosen at all. Each rule applies only when stated."""
+
+    followers: Range | None = Field(None, description="Allowed follower counts.")
+    min_engagement_rate: float | None = Field(None, ge=0, le=1, description="Lowest engagement rate (0-1).")
+    max_engagement_rate: float | None = Field(
+        None, ge=0, le=1, description="Highest engagement rate (0-1); very high rates can signal bought engagement."
+    )
+    min_authenticity: float | None = Field(
+        None, ge=0, le=1, description="Lowest share of real followers (0-1). Needs an authenticity column."
+    )
+    min_sentiment: float | None = Field(
+        None, ge=-1, le=1, description="Lowest audience sentiment (-1 to 1). Needs a sentiment column."
+    )
+    platforms: list[str] | None = Field(None, description="Only creators on these platforms.")
+    countries: list[str] | None = Field(None, description="Only creators in these countries. Needs a country column.")
+    include: list[str] = Field(default_factory=list, description="Creator ids that must be on the roster.")
+    exclude: list[str] = Field(default_factory=list, description="Creator ids that must not be on the roster.")
+
+    @field_validator("platforms", "countries")
+    @classmethod
+    def _labels(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else [normalise_label(v) for v in value]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Eligibility:
+        both = sorted(set(self.include) & set(self.exclude))
+        if both:
+            raise ValueError(f"creator(s) {', '.join(both)} are both in include and in exclude")
+        for key in ("include", "exclude"):
+            ids = getattr(self, key)
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"{key} lists {', '.join(dupes)} more than once")
+        lo, hi = self.min_engagement_rate, self.max_engagement_rate
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"min_engagement_rate ({lo:g}) is greater than max_engagement_rate ({hi:g})")
+        return self
+
+
+class GroupRule(_Strict):
+    """Rules on one niche or one platform: creator counts and shares of the budget."""
+
+    min_creators: int | None = Field(None, ge=0, description="Fewest creators from this group.")
+    max_creators: int | None = Field(None, ge=0, description="Most creators from this group.")
+    min_budget_share: float | None = Field(
+        None, ge=0, le=1, description="Least spend on this group, as a share of the budget."
+    )
+    max_budget_share: float | None = Field(
+        None, ge=0, le=1, description="Most spend on this group, as a share of the budget."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GroupRule:
+        if self.min_creators is not None and self.max_creators is not None and self.min_creators > self.max_creators:
+            raise ValueError(f"min_creators ({self.min_creators}) is greater than max_creators ({self.max_creators})")
+        lo, hi = self.min_budget_share, self.max_budget_share
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"min_budget_share ({lo:g}) is greater than max_budget_share ({hi:g})")
+        return self
+
+
+class OverlapPolicy(_Strict):
+    """How shared audiences are handled. Needs an `overlap` file."""
+
+    max_pairwise: float | None = Field(
+        None, ge=0, le=1, description="Two creators sharing more than this never both appear."
+    )
+    discount: bool = Field(
+        False, description="Count a shared audience once: subtract overlap x min(value_a, value_b) per chosen pair."
+    )
+
+
+class EmvAssumptions(_Strict):
+    """How earned media value is computed (always say which form)."""
+
+    method: Literal["cpm", "per_action"] = Field(
+        "cpm",
+        description="cpm: reach x cpm / 1000; per_action: reach x impression_value + engagements x engagement_value.",
+    )
+    cpm: float = Field(6.50, ge=0, description="Value of 1,000 impressions (Upfluence default $6.50).")
+    impression_value: float = Field(0.003, ge=0, description="Value of one impression (Aspire default $0.003).")
+    engagement_value: float = Field(0.15, ge=0, description="Value of one engagement (Aspire like value $0.15).")
+
+
+def _default_conversion_rates() -> dict[str, float]:
+    # Digital Applied figures (DOMAIN.md); "mid" is not published there and is interpolated.
+    return {"nano": 0.024, "micro": 0.022, "mid": 0.018, "macro": 0.014, "mega": 0.009}
+
+
+class Assumptions(_Strict):
+    """Forecast parameters. Each is a documented default the scenario can override."""
+
+    reach_rate: float = Field(
+        0.20, gt=0, le=1, description="Share of (real) followers who see one post; common estimates are 10-30%."
+    )
+    conversion_rate: float | dict[str, float] = Field(
+        default_factory=_default_conversion_rates,
+        description="Purchases per engagement: one number, or one per tier (nano, micro, mid, macro, mega). "
+        "A pool conversion_rate column overrides it per creator.",
+    )
+    post_decay: float = Field(
+        0.6, ge=0, le=1, description="Each extra post by the same creator is worth this share of the previous one."
+    )
+    delivery_rate: float = Field(
+        1.0, gt=0, le=1, description="Share of booked posts expected to go live (Later assumes 0.8)."
+    )
+    emv: EmvAssumptions = Field(default_factory=EmvAssumptions, description="Earned media value settings.")
+    average_order_value: float | None = Field(None, gt=0, description="Revenue per conversion, for ROI and ROAS.")
+
+    @field_validator("conversion_rate")
+    @classmethod
+    def _rates(cls, value: float | dict[str, float]) -> float | dict[str, float]:
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(TIERS))
+            if unknown:
+                raise ValueError(f"unknown tier(s) {', '.join(unknown)}; tiers are {', '.join(TIERS)}")
+            missing = [t for t in TIERS if t not in value]
+            if missing:
+                raise ValueError(f"missing tier(s) {', '.join(missing)}: give all five or one number")
+            rates = value.values()
+        else:
+            rates = [value]
+        if any(not 0 <= r <= 1 for r in rates):
+            raise ValueError("conversion rates must be between 0 and 1")
+        return value
+
+
+class Target(_Strict):
+    """Reach at least this much expected value at the lowest cost (give exactly one)."""
+
+    conversions: float | None = Field(None, gt=0)
+    emv: float | None = Field(None, gt=0)
+    engagements: float | None = Field(None, gt=0)
+    reach: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Target:
+        given = [k for k in OBJECTIVES if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(OBJECTIVES)} (got {len(given)})")
+        return self
+
+    @property
+    def metric(self) -> str:
+        """The metric the target is stated in."""
+        return next(k for k in OBJECTIVES if getattr(self, k) is not None)
+
+    @property
+    def value(self) -> float:
+        """The amount to reach."""
+        return float(getattr(self, self.metric))
+
+
+POOL_FIELDS: tuple[str, ...] = (
+    "creator_id", "handle", "platform", "followers", "engagement_rate", "niche", "cost",
+    "authenticity", "sentiment", "conversion_rate", "max_posts", "country",
+    "expected_conversions", "expected_emv", "expected_engagements", "expected_reach",
+)  # fmt: skip
+
+
+class Scenario(_Strict):
+    """One campaign: where the pool is, the budget, the objective and every rule."""
+
+    name: str = Field(..., min_length=1, description="Campaign name, shown in every output.")
+    pool: str = Field(..., description="Creator pool file (CSV, Parquet or XLSX), relative to the scenario file.")
+    overlap: str | None = Field(
+        None, description="Overlap file: creator_a, creator_b, overlap (0-1, share of the smaller audience)."
+    )
+    budget: float | None = Field(None, gt=0, description="Most that may be spent. Required unless a target is given.")
+    min_spend: float | None = Field(None, ge=0, description="Least that must be spent.")
+    currency: str = Field("USD", min_length=1, description="Currency of budget and pool costs.")
+    objective: Objective = Field("conversions", description="What to maximise: conversions, emv, engagements or reach.")
+    target: Target | None = Field(
+        None, description="Instead of maximising: the cheapest roster reaching this much (e.g. {conversions: 4000})."
+    )
+    roster: RosterRules = Field(default_factory=RosterRules, description="Roster size and per-creator caps.")
+    eligibility: Eligibility = Field(default_factory=Eligibility, description="Which creators may be chosen.")
+    niches: dict[str, GroupRule] = Field(default_factory=dict, description="Rules per niche.")
+    platforms: dict[str, GroupRule] = Field(default_factory=dict, description="Rules per platform.")
+    overlap_policy: OverlapPolicy = Field(default_factory=OverlapPolicy, description="Shared-audience rules.")
+    assumptions: Assumptions = Field(default_factory=Assumptions, description="Forecast parameters.")
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Pool column names to use for the standard fields, e.g. {followers: Followers, niche: Category}.",
+    )
+
+    @field_validator("niches", "platforms")
+    @classmethod
+    def _labels(cls, value: dict[str, GroupRule]) -> dict[str, GroupRule]:
+        out: dict[str, GroupRule] = {}
+        for key, rule in value.items():
+            label = normalise_label(key)
+            if label in out:
+                raise ValueError(f"'{key}' is listed twice (labels ignore case and spacing)")
+            out[label] = rule
+        return out
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key not in POOL_FIELDS:
+                hint = difflib.get_close_matches(key, POOL_FIELDS, n=1)
+                tip = f"; did you mean '{hint[0]}'?" if hint else f"; standard fields are {', '.join(POOL_FIELDS)}"
+                raise ValueError(f"'{key}' is not a pool field{tip}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.budget is None and self.target is None:
+            raise ValueError("give a budget (or a target, for the cheapest roster reaching it)")
+        if self.budget is not None and self.min_spend is not None and self.min_spend > self.budget:
+            raise ValueError(f"min_spend ({self.min_spend:g}) is greater than the budget ({self.budget:g})")
+        uses_share = self.roster.max_creator_budget_share is not None or any(
+            r.min_budget_share is not None or r.max_budget_share is not None
+            for r in [*self.niches.values(), *self.platforms.values()]
+        )
+        if uses_share and self.budget is None:
+            raise ValueError("budget shares need a budget")
+        if self.overlap is None and (self.overlap_policy.max_pairwise is not None or self.overlap_policy.discount):
+            raise ValueError("overlap_policy needs an overlap file (key 'overlap')")
+        return self
+
+    @property
+    def mode(self) -> str:
+        """'maximise' the objective under the budget, or 'min_cost' to reach the target."""
+        return "min_cost" if self.target is not None else "maximise"
+
+    @property
+    def value_metric(self) -> str:
+        """The metric whose value the model counts (the target's metric in min-cost mode)."""
+        return self.target.metric if self.target is not None else self.objective
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """Walk a model class along an error location to the model that holds the last key."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                # a dict key (a niche or platform name): the value type is GroupRule
+                current = GroupRule if current is Scenario else None
+                continue
+            current = _unwrap(field.annotation)
+        else:
+            current = None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The BaseModel inside `X | None` or `dict[str, X]`, else the annotation itself."""
+    args = getattr(annotation, "__args__", ()) or ()
+    for arg in args:
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        inner = _unwrap(arg)
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            return inner
+    return annotation
+
+
+def _format_errors(exc: ValidationError, source: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = ".".join(str(p) for p in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            holder = _model_at(Scenario, loc)
+            known = list(holder.model_fields) if holder else []
+            hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            msg = f"unknown key '{loc[-1]}'" + (f"; did you mean '{hint[0]}'?" if hint else "")
+            if known and not hint:
+                msg += f" (allowed here: {', '.join(known)})"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            if "input" in err and not isinstance(err["input"], dict | list):
+                msg += f" (got {err['input']!r})"
+        lines.append(f"{source}: {path}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
+    """Validate a scenario given as a mapping.
+
+    Parameters
+    ----------
+    data : Any
+        The parsed YAML (a mapping).
+    source : str
+        Name used in error messages (usually the file path).
+
+    Returns
+    -------
+    Scenario
+        The validated scenario.
+
+    Raises
+    ------
+    ScenarioError
+        If a key is unknown, missing or out of bounds; the message names the key path.
+
+    Examples
+    --------
+    >>> parse_scenario({"name": "demo", "pool": "creators.csv", "budget": 5000}).objective
+    'conversions'
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{source}: expected a mapping of keys (name, pool, budget, ...), got {type(data).__name__}"
+        )
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_format_errors(exc, source)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a YAML scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file.
+
+    Returns
+    -------
+    Scenario
+        The validated scenario (paths inside it stay relative; see `resolve_path`).
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing, is not YAML, or breaks the schema.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: scenario file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"{path}: not valid YAML{where}: {problem}") from None
+    return parse_scenario(data, str(path))
+
+
+def resolve_path(scenario_path: str | Path | None, relative: str) -> Path:
+    """A path from the scenario, taken relative to the scenario file's folder."""
+    p = Path(relative)
+    if p.is_absolute() or scenario_path is None:
+        return p
+    return Path(scenario_path).parent / p

@@ -1,0 +1,224 @@
+"""Independent check of a roster against every rule of its scenario, without the MILP.
+
+Written separately from `optimizer.model` on purpose: plain loops over the roster and the scenario,
+so a bug in the vectorised model builder cannot hide here. Every roster is checked before it is written.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from optimizer.forecast import total_weight
+from optimizer.problem import Problem
+
+REL_TOL = 1e-6
+
+
+@dataclass
+class Verification:
+    """The checker's verdict.
+
+    Attributes
+    ----------
+    passed : bool
+    violations : list of str
+        One sentence per broken rule.
+    checks : list of str
+        The rules that were checked.
+    value : float
+        Objective value recomputed from the forecast: value of the posts minus the overlap discount.
+    value_before_discount : float
+    discount : float
+    total_cost : float
+    """
+
+    passed: bool
+    violations: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    value: float = 0.0
+    value_before_discount: float = 0.0
+    discount: float = 0.0
+    total_cost: float = 0.0
+
+
+def _over(amount: float, limit: float) -> bool:
+    return amount > limit + REL_TOL * max(1.0, abs(limit))
+
+
+def _under(amount: float, limit: float) -> bool:
+    return amount < limit - REL_TOL * max(1.0, abs(limit))
+
+
+def roster_value(problem: Problem, roster: dict[str, int]) -> tuple[float, float]:
+    """Value of a roster under the scenario's metric: (value of the posts, overlap discount)."""
+    sc = problem.scenario
+    metric = sc.value_metric
+    decay = sc.assumptions.post_decay
+    gross = 0.0
+    for cid, posts in roster.items():
+        gross += float(problem.metrics.at[cid, metric]) * total_weight(posts, decay)
+    discount = 0.0
+    if sc.overlap_policy.discount:
+        limit = sc.overlap_policy.max_pairwise
+        for a, b, o in problem.overlap[["a", "b", "overlap"]].itertuples(index=False):
+            if a in roster and b in roster and (limit is None or o <= limit):
+                discount += o * min(float(problem.metrics.at[a, metric]), float(problem.metrics.at[b, metric]))
+    return gross, discount
+
+
+def _eligibility_violation(problem: Problem, cid: str) -> str | None:
+    """Why a creator may not be chosen, re-derived from the pool row (None when it may)."""
+    rules = problem.scenario.eligibility
+    row = problem.pool.frame.loc[cid]
+    if cid in rules.exclude:
+        return "is excluded"
+    if rules.platforms is not None and row["platform"] not in rules.platforms:
+        return f"is on {row['platform']}, not an allowed platform"
+    f = float(row["followers"])
+    if rules.followers is not None:
+        if rules.followers.min is not None and f < rules.followers.min:
+            return f"has {f:,.0f} followers, below the minimum {rules.followers.min:,.0f}"
+        if rules.followers.max is not None and f > rules.followers.max:
+            return f"has {f:,.0f} followers, above the maximum {rules.followers.max:,.0f}"
+    er = float(row["engagement_rate"])
+    if rules.min_engagement_rate is not None and er < rules.min_engagement_rate:
+        return f"has engagement rate {er:.4f}, below {rules.min_engagement_rate}"
+    if rules.max_engagement_rate is not None and er > rules.max_engagement_rate:
+        return f"has engagement rate {er:.4f}, above {rules.max_engagement_rate}"
+    if rules.min_authenticity is not None and "authenticity" in problem.pool.present:
+        a = float(row["authenticity"])
+        if not math.isnan(a) and a < rules.min_authenticity:
+            return f"has authenticity {a:.2f}, below {rules.min_authenticity}"
+    if rules.min_sentiment is not None:
+        s = float(row["sentiment"])
+        if math.isnan(s) or s < rules.min_sentiment:
+            return f"has sentiment {s}, below {rules.min_sentiment}"
+    if rules.countries is not None and row["country"] not in rules.countries:
+        return f"is in {row['country'] or 'no country'}, not an allowed country"
+    return None
+
+
+def verify_roster(
+    problem: Problem, roster: dict[str, int], reported_value: float | None = None, reported_cost: float | None = None
+) -> Verification:
+    """Check a roster against every rule of the scenario and recompute its value and cost.
+
+    Parameters
+    ----------
+    problem : Problem
+        The campaign's validated inputs.
+    roster : dict
+        Creator id -> number of posts booked.
+    reported_value, reported_cost : float, optional
+        Figures claimed for the roster (e.g. from result.json); a mismatch is a violation.
+
+    Returns
+    -------
+    Verification
+    """
+    sc = problem.scenario
+    frame = problem.pool.frame
+    bad: list[str] = []
+    checks: list[str] = []
+
+    def check(name: str) -> None:
+        checks.append(name)
+
+    check("creators exist, posts are whole numbers within each creator's max_posts")
+    for cid, posts in roster.items():
+        if cid not in frame.index:
+            bad.append(f"{cid} is not in the pool")
+            continue
+        if not isinstance(posts, int) or posts < 1:
+            bad.append(f"{cid} is booked for {posts!r} posts; expected a whole number >= 1")
+            continue
+        cap = int(frame.at[cid, "max_posts"])
+        if sc.roster.max_posts is not None:
+            cap = min(cap, sc.roster.max_posts)
+        if posts > cap:
+            bad.append(f"{cid} is booked for {posts} posts but offers at most {cap}")
+    if bad:
+        return Verification(False, bad, checks)
+
+    check("eligibility (platform, followers, engagement, authenticity, sentiment, country, exclude)")
+    for cid in roster:
+        why = _eligibility_violation(problem, cid)
+        if why:
+            bad.append(f"{cid} {why}")
+    check("must-include creators are on the roster")
+    for cid in sc.eligibility.include:
+        if cid not in roster:
+            bad.append(f"{cid} must be on the roster but is not")
+
+    spend = {cid: float(frame.at[cid, "cost"]) * posts for cid, posts in roster.items()}
+    total = sum(spend.values())
+    if sc.budget is not None:
+        check("total spend within the budget")
+        if _over(total, sc.budget):
+            bad.append(f"spend {total:,.2f} exceeds the budget {sc.budget:,.2f}")
+    if sc.min_spend is not None:
+        check("total spend at least min_spend")
+        if _under(total, sc.min_spend):
+            bad.append(f"spend {total:,.2f} is below min_spend {sc.min_spend:,.2f}")
+    size = len(roster)
+    if sc.roster.min_creators is not None:
+        check("roster size at least min_creators")
+        if size < sc.roster.min_creators:
+            bad.append(f"{size} creators, fewer than min_creators {sc.roster.min_creators}")
+    if sc.roster.max_creators is not None:
+        check("roster size at most max_creators")
+        if size > sc.roster.max_creators:
+            bad.append(f"{size} creators, more than max_creators {sc.roster.max_creators}")
+    share = sc.roster.max_creator_budget_share
+    if share is not None and sc.budget is not None:
+        check("no creator above max_creator_budget_share")
+        for cid, amount in spend.items():
+            if _over(amount, share * sc.budget):
+                bad.append(f"{cid} takes {amount:,.2f}, more than {share:.0%} of the budget")
+
+    for kind, rules in (("niche", sc.niches), ("platform", sc.platforms)):
+        for label, rule in rules.items():
+            if kind == "niche":
+                members = [cid for cid in roster if label in frame.at[cid, "niches"]]
+            else:
+                members = [cid for cid in roster if frame.at[cid, "platform"] == label]
+            count = len(members)
+            amount = sum(spend[cid] for cid in members)
+            check(f"{kind} '{label}' counts and budget shares")
+            if rule.min_creators is not None and count < rule.min_creators:
+                bad.append(f"{kind} '{label}' has {count} creators, fewer than {rule.min_creators}")
+            if rule.max_creators is not None and count > rule.max_creators:
+                bad.append(f"{kind} '{label}' has {count} creators, more than {rule.max_creators}")
+            if sc.budget is not None:
+                if rule.min_budget_share is not None and _under(amount, rule.min_budget_share * sc.budget):
+                    bad.append(
+                        f"{kind} '{label}' gets {amount:,.2f}, less than {rule.min_budget_share:.0%} of the budget"
+                    )
+                if rule.max_budget_share is not None and _over(amount, rule.max_budget_share * sc.budget):
+                    bad.append(
+                        f"{kind} '{label}' gets {amount:,.2f}, more than {rule.max_budget_share:.0%} of the budget"
+                    )
+
+    limit = sc.overlap_policy.max_pairwise
+    if limit is not None:
+        check("no two chosen creators share more than max_pairwise of their audience")
+        for a, b, o in problem.overlap[["a", "b", "overlap"]].itertuples(index=False):
+            if a in roster and b in roster and o > limit:
+                bad.append(f"{a} and {b} are both chosen but share {o:.0%} of their audience (limit {limit:.0%})")
+
+    gross, discount = roster_value(problem, roster)
+    value = gross - discount
+    if sc.target is not None:
+        check(f"expected {sc.target.metric} at least the target")
+        if _under(value, sc.target.value):
+            bad.append(f"expected {sc.target.metric} {value:,.2f} is below the target {sc.target.value:,.2f}")
+    if reported_value is not None:
+        check("reported value equals the recomputed value")
+        if abs(reported_value - value) > REL_TOL * max(1.0, abs(value)):
+            bad.append(f"reported value {reported_value:,.6f} differs from the recomputed {value:,.6f}")
+    if reported_cost is not None:
+        check("reported cost equals the recomputed cost")
+        if abs(reported_cost - total) > REL_TOL * max(1.0, abs(total)):
+            bad.append(f"reported cost {reported_cost:,.2f} differs from the recomputed {total:,.2f}")
+    return Verification(not bad, bad, checks, value, gross, discount, total)
