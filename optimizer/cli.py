@@ -110,6 +110,10 @@ def _summary(result: Result, out: Path | None) -> str:
                 "  By platform: "
                 + ", ".join(f"{r['platform']} {r['creators']} ({_money(r['cost'], cur)})" for r in d["by_platform"])
             )
+        if d["binding_rules"]:
+            lines.append("  Rules that bind: " + "; ".join(b["text"] for b in d["binding_rules"]))
+        if d["budget_note"]:
+            lines.append(f"  Budget: {d['budget_note']}")
         v = d["verification"]
         lines.append(
             f"  Verification: {'passed' if v['passed'] else 'FAILED'} ({len(v['checks'])} rule groups checked independently)"

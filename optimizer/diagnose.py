@@ -185,6 +185,54 @@ def describe(problem: Problem, milp: Milp, keys: list[str]) -> str:
     return lead + "; ".join(parts) + "." + (tail if len(keys) > 1 else "")
 
 
+def rule_text(block: Block, currency: str) -> str:
+    """A rule in the planner's words, e.g. "at most 40 creators" or "niche 'zero-waste' at most 40% of the budget"."""
+    sign = "$" if currency == "USD" else ""
+    tail = "" if sign else f" {currency}"
+    group = f"{block.kind.split('_')[0]} '{block.label}'"
+    kind = block.kind
+    texts = {
+        "budget": f"spend at most the budget of {sign}{block.limit:,.0f}{tail}",
+        "min_spend": f"spend at least {sign}{block.limit:,.0f}{tail}",
+        "roster_min": f"at least {block.limit:.0f} creators",
+        "roster_max": f"at most {block.limit:.0f} creators",
+        "include": f"{block.label} must be on the roster",
+        "overlap_conflicts": f"no pair sharing more than {block.limit:.0%} of their audience",
+        "target": f"at least {block.limit:,.0f} expected {block.label}",
+    }
+    if kind in texts:
+        return texts[kind]
+    # share rules first: "niche_share_min" also ends in "_min"
+    if kind.endswith("share_min"):
+        return f"{group}: at least {block.limit:.0%} of the spend"
+    if kind.endswith("share_max"):
+        return f"{group}: at most {block.limit:.0%} of the spend"
+    if kind.endswith("_min"):
+        return f"{group}: at least {block.limit:.0f} creators"
+    if kind.endswith("_max"):
+        return f"{group}: at most {block.limit:.0f} creators"
+    return block.key
+
+
+def binding_rules(milp: Milp, values: np.ndarray, currency: str) -> list[dict[str, str]]:
+    """Single-row rules that hold with equality at a solution: the ones that shape the roster.
+
+    Returns
+    -------
+    list of dict
+        ``{"rule": key, "text": rule in words}`` in build order.
+    """
+    out = []
+    for block in milp.blocks:
+        if not block.relaxable or len(block.rhs) != 1:
+            continue
+        activity = float(block.coefs @ values[block.cols]) if len(block.cols) else 0.0
+        rhs = float(block.rhs[0])
+        if abs(activity - rhs) <= 1e-6 * max(1.0, abs(rhs)):
+            out.append({"rule": block.key, "text": rule_text(block, currency)})
+    return out
+
+
 def explain_infeasible(problem: Problem, milp: Milp, solver: str = "cbc", time_limit: float | None = 30.0) -> Conflict:
     """Find and describe why a scenario has no feasible roster.
 

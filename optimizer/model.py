@@ -191,11 +191,11 @@ def build_model(problem: Problem) -> Milp:
     niche_sets = frame["niches"].tolist()
     for label, rule in sc.niches.items():
         members = np.array([i for i, tup in enumerate(niche_sets) if label in tup], dtype=np.int64)
-        blocks += _group_blocks("niche", label, rule, members, x, col_creator, col_cost, sc.budget)
+        blocks += _group_blocks("niche", label, rule, members, x, col_creator, col_cost)
     platform = frame["platform"].to_numpy()
     for label, rule in sc.platforms.items():
         members = np.flatnonzero(platform == label)
-        blocks += _group_blocks("platform", label, rule, members, x, col_creator, col_cost, sc.budget)
+        blocks += _group_blocks("platform", label, rule, members, x, col_creator, col_cost)
 
     position = pd.Series(np.arange(n), index=ids)
     for cid in sc.eligibility.include:
@@ -302,9 +302,13 @@ def _group_blocks(
     x: np.ndarray,
     col_creator: np.ndarray,
     col_cost: np.ndarray,
-    budget: float | None,
 ) -> list[Block]:
-    """Count and budget-share rows for one niche or platform (a creator in several niches counts in each)."""
+    """Count and spend-share rows for one niche or platform (a creator in several niches counts in each).
+
+    A share is of the roster's total spend: ``spend_group - share x spend_total (>= or <=) 0``. Shares of
+    spend (not of the budget) keep the mix rule meaning the same whether or not the budget is all spent,
+    and keep the optimum non-decreasing in the budget.
+    """
     out: list[Block] = []
     ones = np.ones(len(members))
     if rule.min_creators is not None:
@@ -333,19 +337,17 @@ def _group_blocks(
                 rule.max_creators,
             )
         )
-    if budget is not None and (rule.min_budget_share is not None or rule.max_budget_share is not None):
-        cols = np.flatnonzero(np.isin(col_creator, members))
-        for bound, sense, name in (
-            (rule.min_budget_share, ">=", "share_min"),
-            (rule.max_budget_share, "<=", "share_max"),
-        ):
-            if bound is not None:
-                amount = bound * budget
-                out.append(
-                    _sum_block(
-                        f"{kind}_{name}[{label}]", f"{kind}_{name}", label, bound, cols, col_cost[cols], sense, amount
-                    )
-                )  # type: ignore[arg-type]
+    inside = np.isin(col_creator, members).astype(float)
+    cols = np.arange(len(col_creator))
+    for share, sense, name in ((rule.min_budget_share, ">=", "share_min"), (rule.max_budget_share, "<=", "share_max")):
+        if share is not None:
+            coefs = col_cost * (inside - share)
+            keep = coefs != 0
+            out.append(
+                _sum_block(
+                    f"{kind}_{name}[{label}]", f"{kind}_{name}", label, share, cols[keep], coefs[keep], sense, 0.0
+                )
+            )  # type: ignore[arg-type]
     return out
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import __version__
-from optimizer.diagnose import Conflict, explain_infeasible
+from optimizer.diagnose import Conflict, binding_rules, explain_infeasible
 from optimizer.errors import RosterError
 from optimizer.forecast import UNITS, total_weight
 from optimizer.model import build_model
@@ -47,6 +47,8 @@ class Result:
         One line for the planner.
     settings : dict
         Solver settings used.
+    binding : list of dict
+        Rules that hold with equality in the roster (why the budget is or is not all spent).
     """
 
     problem: Problem
@@ -57,6 +59,7 @@ class Result:
     conflict: Conflict | None = None
     message: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
+    binding: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -119,6 +122,19 @@ class Result:
             )
         return rows
 
+    def _budget_note(self, total_cost: float) -> str | None:
+        """Say why part of the budget is unspent, from the rules that bind (peer tools leave users guessing)."""
+        sc = self.problem.scenario
+        if not self.roster or sc.budget is None or sc.mode != "maximise" or total_cost >= 0.99 * sc.budget:
+            return None
+        at_cap = sum(1 for cid, k in self.roster.items() if k >= int(self.problem.max_posts[cid]))
+        rules = [b["text"] for b in self.binding if b["rule"] != "budget"]
+        why = "; ".join(rules) if rules else "no single rule (the remaining creators and posts do not fit what is left)"
+        return (
+            f"{1 - total_cost / sc.budget:.1%} of the budget is unspent. Rules that bind: {why}. "
+            f"{at_cap} of {len(self.roster)} chosen creators are booked for every post they offer."
+        )
+
     # --- result.json --------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,6 +187,8 @@ class Result:
             "roi": ((conversions * aov - total_cost) / total_cost) if aov and total_cost > 0 else None,
             "target": {"metric": sc.target.metric, "value": sc.target.value} if sc.target else None,
             "roster": [_clean(r) for r in table.to_dict(orient="records")],
+            "binding_rules": self.binding,
+            "budget_note": self._budget_note(total_cost),
             "by_niche": self._group_summary(table, "niche") if len(table) else [],
             "by_platform": self._group_summary(table, "platform") if len(table) else [],
             "solver": {
@@ -293,4 +311,7 @@ def optimize(
         msg = (
             f"Best roster found within the limit ({len(roster)} creators), proven within {outcome.gap:.2%} of optimal."
         )
-    return Result(problem, outcome.status.value, roster, outcome, check, message=msg, settings=settings)
+    binding = binding_rules(milp, outcome.values, problem.scenario.currency)  # type: ignore[arg-type]
+    return Result(
+        problem, outcome.status.value, roster, outcome, check, message=msg, settings=settings, binding=binding
+    )

@@ -106,15 +106,15 @@ class Eligibility(_Strict):
 
 
 class GroupRule(_Strict):
-    """Rules on one niche or one platform: creator counts and shares of the budget."""
+    """Rules on one niche or one platform: creator counts and shares of the roster's total spend."""
 
     min_creators: int | None = Field(None, ge=0, description="Fewest creators from this group.")
     max_creators: int | None = Field(None, ge=0, description="Most creators from this group.")
     min_budget_share: float | None = Field(
-        None, ge=0, le=1, description="Least spend on this group, as a share of the budget."
+        None, ge=0, le=1, description="Least spend on this group, as a share of the roster's total spend."
     )
     max_budget_share: float | None = Field(
-        None, ge=0, le=1, description="Most spend on this group, as a share of the budget."
+        None, ge=0, le=1, description="Most spend on this group, as a share of the roster's total spend."
     )
 
     @model_validator(mode="after")
@@ -279,12 +279,8 @@ class Scenario(_Strict):
             raise ValueError("give a budget (or a target, for the cheapest roster reaching it)")
         if self.budget is not None and self.min_spend is not None and self.min_spend > self.budget:
             raise ValueError(f"min_spend ({self.min_spend:g}) is greater than the budget ({self.budget:g})")
-        uses_share = self.roster.max_creator_budget_share is not None or any(
-            r.min_budget_share is not None or r.max_budget_share is not None
-            for r in [*self.niches.values(), *self.platforms.values()]
-        )
-        if uses_share and self.budget is None:
-            raise ValueError("budget shares need a budget")
+        if self.roster.max_creator_budget_share is not None and self.budget is None:
+            raise ValueError("roster.max_creator_budget_share needs a budget")
         if self.overlap is None and (self.overlap_policy.max_pairwise is not None or self.overlap_policy.discount):
             raise ValueError("overlap_policy needs an overlap file (key 'overlap')")
         return self

@@ -190,15 +190,15 @@ def verify_roster(
                 bad.append(f"{kind} '{label}' has {count} creators, fewer than {rule.min_creators}")
             if rule.max_creators is not None and count > rule.max_creators:
                 bad.append(f"{kind} '{label}' has {count} creators, more than {rule.max_creators}")
-            if sc.budget is not None:
-                if rule.min_budget_share is not None and _under(amount, rule.min_budget_share * sc.budget):
-                    bad.append(
-                        f"{kind} '{label}' gets {amount:,.2f}, less than {rule.min_budget_share:.0%} of the budget"
-                    )
-                if rule.max_budget_share is not None and _over(amount, rule.max_budget_share * sc.budget):
-                    bad.append(
-                        f"{kind} '{label}' gets {amount:,.2f}, more than {rule.max_budget_share:.0%} of the budget"
-                    )
+            # shares are of the roster's total spend
+            if rule.min_budget_share is not None and _under(amount, rule.min_budget_share * total):
+                bad.append(
+                    f"{kind} '{label}' gets {amount:,.2f}, less than {rule.min_budget_share:.0%} of the spend {total:,.2f}"
+                )
+            if rule.max_budget_share is not None and _over(amount, rule.max_budget_share * total):
+                bad.append(
+                    f"{kind} '{label}' gets {amount:,.2f}, more than {rule.max_budget_share:.0%} of the spend {total:,.2f}"
+                )
 
     limit = sc.overlap_policy.max_pairwise
     if limit is not None:
