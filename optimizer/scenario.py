@@ -302,18 +302,18 @@ class Scenario(_Strict):
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
     """Walk a model class along an error location to the model that holds the last key."""
     current: Any = model
+    skip_key = False  # after a dict field (niches, platforms) the next part is a label, not a field
     for part in loc[:-1]:
-        if isinstance(part, int) or current is None:
+        if skip_key or isinstance(part, int):
+            skip_key = False
             continue
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
-            if field is None:
-                # a dict key (a niche or platform name): the value type is GroupRule
-                current = GroupRule if current is Scenario else None
-                continue
-            current = _unwrap(field.annotation)
-        else:
-            current = None
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        skip_key = getattr(field.annotation, "__origin__", None) is dict
+        current = _unwrap(field.annotation)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 

@@ -12,6 +12,7 @@ import re
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -129,7 +130,7 @@ def to_pulp(
     prob = pulp.LpProblem("roster", pulp.LpMaximize if milp.maximise else pulp.LpMinimize)
     names = _pulp_names(milp.col_names)
     variables = [
-        pulp.LpVariable(name, lowBound=0, upBound=float(ub), cat=pulp.LpBinary if is_int else pulp.LpContinuous)
+        prob.add_variable(name, lowBound=0, upBound=float(ub), cat=pulp.LpBinary if is_int else pulp.LpContinuous)
         for name, ub, is_int in zip(names, milp.ub.tolist(), milp.is_int.tolist())
     ]
     if feasibility_only or not len(variables):
@@ -203,7 +204,13 @@ def solve_milp(
     if solver == "cbc":
         with tempfile.TemporaryDirectory(prefix="roster-cbc-") as tmp:
             log_path = Path(tmp) / "cbc.log"
-            engine = pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=gap, threads=1, logPath=str(log_path))
+            with warnings.catch_warnings():
+                # PuLP 3.3 deprecates its bundled CBC in favour of PuLP 4's separate `cbcbox` package; we pin
+                # PuLP 3.3.x precisely to use the bundled binary, so the notice is not for our users.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                engine = pulp.PULP_CBC_CMD(
+                    msg=False, timeLimit=time_limit, gapRel=gap, threads=1, logPath=str(log_path)
+                )
             try:
                 prob.solve(engine)
             except pulp.PulpSolverError as exc:

@@ -48,8 +48,13 @@ def plain(path: Path, optimum_path: Path) -> Instance:
     lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
     n, cap = lines[0].split()[:2]
     items = [ln.split() for ln in lines[1 : 1 + int(n)]]
-    return Instance(path.name, float(cap), [float(r[0]) for r in items], [float(r[1]) for r in items],
-                    float(optimum_path.read_text().split()[0]))
+    return Instance(
+        path.name,
+        float(cap),
+        [float(r[0]) for r in items],
+        [float(r[1]) for r in items],
+        float(optimum_path.read_text().split()[0]),
+    )
 
 
 def all_instances() -> list[Instance]:
@@ -64,9 +69,17 @@ def all_instances() -> list[Instance]:
 
 def as_problem(inst: Instance) -> Problem:
     n = len(inst.profits)
-    frame = pd.DataFrame({
-        "creator_id": [f"item-{i:05d}" for i in range(n)], "handle": "", "platform": "any", "followers": 0,
-        "engagement_rate": 0, "niche": "", "cost": inst.weights, "expected_conversions": inst.profits,
-    })
+    frame = pd.DataFrame(
+        {
+            "creator_id": [f"item-{i:05d}" for i in range(n)],
+            "handle": "",
+            "platform": "any",
+            "followers": 0,
+            "engagement_rate": 0,
+            "niche": "",
+            "cost": inst.weights,
+            "expected_conversions": inst.profits,
+        }
+    )
     scenario = parse_scenario({"name": inst.name, "pool": "(in memory)", "budget": inst.capacity})
     return build_problem(scenario, pool_from_frame(frame, inst.name))

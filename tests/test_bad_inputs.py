@@ -1,0 +1,274 @@
+"""The catalogue of bad inputs: each gets one clear paragraph naming file, row or key, exit code 2,
+no traceback, and no output files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from optimizer.cli import main
+from tests.conftest import base_pool, write_case
+
+
+def _pool(**changes: tuple[int, str, str]) -> pd.DataFrame:
+    pool = base_pool()
+    for _, (row, col, value) in changes.items():
+        pool.loc[row, col] = value
+    return pool
+
+
+OVERLAP_OK = "creator_a,creator_b,overlap\nc-01,c-02,0.2\n"
+
+# id, scenario overrides, pool, overlap, fragments the message must contain
+CASES = [
+    (
+        "missing-column",
+        {},
+        base_pool().drop(columns=["cost"]),
+        None,
+        ["creators.csv", "missing required column(s) cost"],
+    ),
+    (
+        "duplicate-ids",
+        {},
+        _pool(a=(2, "creator_id", "c-01")),
+        None,
+        ["creators.csv", "column 'creator_id'", "'c-01' appears on rows 2, 4", "must be unique"],
+    ),
+    (
+        "negative-cost",
+        {},
+        _pool(a=(2, "cost", "-5")),
+        None,
+        ["creators.csv, row 4 (creator c-03), column 'cost': value '-5' is not a price"],
+    ),
+    (
+        "nan-cost",
+        {},
+        _pool(a=(3, "cost", "NaN")),
+        None,
+        ["creators.csv, row 5 (creator c-04), column 'cost': value 'NaN' is not a price"],
+    ),
+    (
+        "text-cost",
+        {},
+        _pool(a=(0, "cost", "call me")),
+        None,
+        ["creators.csv, row 2 (creator c-01), column 'cost': value 'call me' is not a price"],
+    ),
+    ("blank-cost", {}, _pool(a=(1, "cost", "")), None, ["row 3 (creator c-02), column 'cost'"]),
+    (
+        "engagement-450pct",
+        {},
+        _pool(a=(4, "engagement_rate", "450%")),
+        None,
+        ["row 6 (creator c-05), column 'engagement_rate': value '450%' is above 1 (100%)"],
+    ),
+    (
+        "followers-text",
+        {},
+        _pool(a=(5, "followers", "lots")),
+        None,
+        ["row 7 (creator c-06), column 'followers': value 'lots' is not a follower count"],
+    ),
+    (
+        "niche-nobody-has",
+        {"niches": {"vegan-baking": {"min_creators": 1}}},
+        None,
+        None,
+        [
+            "scenario.yaml",
+            "niche 'vegan-baking' is not the niche of any creator",
+            "the pool has: sustainable-fashion, vegan-food, zero-waste",
+        ],
+    ),
+    (
+        "niche-typo",
+        {"niches": {"vegan-foods": {"min_creators": 1}}},
+        None,
+        None,
+        ["niche 'vegan-foods' is not the niche of any creator", "did you mean 'vegan-food'?"],
+    ),
+    (
+        "platform-nobody-has",
+        {"platforms": {"twitch": {"min_creators": 1}}},
+        None,
+        None,
+        ["scenario.yaml", "platform 'twitch' is not the platform of any creator"],
+    ),
+    (
+        "include-and-exclude",
+        {"eligibility": {"include": ["c-02"], "exclude": ["c-02"]}},
+        None,
+        None,
+        ["scenario.yaml: eligibility", "c-02 are both in include and in exclude"],
+    ),
+    (
+        "include-ineligible",
+        {"eligibility": {"followers": {"max": 100000}, "include": ["c-07"]}},
+        None,
+        None,
+        ["eligibility.include lists c-07 (row 8 of", "not eligible: more than 100,000 followers"],
+    ),
+    (
+        "include-unknown",
+        {"eligibility": {"include": ["c-99"]}},
+        None,
+        None,
+        ["eligibility.include names c-99, not a creator_id in"],
+    ),
+    (
+        "overlap-unknown-creator",
+        {},
+        None,
+        "creator_a,creator_b,overlap\nc-01,c-99,0.2\n",
+        ["overlap.csv, row 2, column 'creator_b': value 'c-99' is not a creator_id in the pool"],
+    ),
+    (
+        "overlap-above-1",
+        {},
+        None,
+        "creator_a,creator_b,overlap\nc-01,c-02,0.2\nc-02,c-03,1.5\n",
+        ["overlap.csv, row 3, column 'overlap': value '1.5' is outside [0, 1]"],
+    ),
+    (
+        "overlap-negative",
+        {},
+        None,
+        "creator_a,creator_b,overlap\nc-01,c-02,-0.1\n",
+        ["overlap.csv, row 2, column 'overlap'", "is outside [0, 1]"],
+    ),
+    (
+        "overlap-self-pair",
+        {},
+        None,
+        "creator_a,creator_b,overlap\nc-03,c-03,0.5\n",
+        ["overlap.csv, row 2, column 'creator_b'", "cannot overlap with itself"],
+    ),
+    (
+        "overlap-duplicate-pair",
+        {},
+        None,
+        "creator_a,creator_b,overlap\nc-01,c-02,0.2\nc-02,c-01,0.3\n",
+        ["overlap.csv: the pair c-01 / c-02 is listed on rows 2, 3"],
+    ),
+    (
+        "overlap-missing-column",
+        {},
+        None,
+        "a,b,overlap\nc-01,c-02,0.2\n",
+        ["overlap.csv: missing column(s) creator_a, creator_b"],
+    ),
+    (
+        "empty-pool",
+        {},
+        ",".join(["creator_id", "handle", "platform", "followers", "engagement_rate", "niche", "cost"]) + "\n",
+        None,
+        ["creators.csv: the pool has no creators (header only)"],
+    ),
+    ("empty-file", {}, "", None, ["creators.csv: the file is empty"]),
+    ("unknown-key", {"budjet": 5}, None, None, ["scenario.yaml: budjet: unknown key 'budjet'; did you mean 'budget'?"]),
+    (
+        "unknown-nested-key",
+        {"roster": {"max_creator": 4}},
+        None,
+        None,
+        ["scenario.yaml: roster.max_creator: unknown key 'max_creator'; did you mean 'max_creators'?"],
+    ),
+    (
+        "unknown-niche-rule-key",
+        {"niches": {"zero-waste": {"min_creator": 1}}},
+        None,
+        None,
+        ["niches.zero-waste.min_creator: unknown key 'min_creator'; did you mean 'min_creators'?"],
+    ),
+    ("budget-negative", {"budget": -10}, None, None, ["scenario.yaml: budget: Input should be greater than 0"]),
+    (
+        "min-over-max",
+        {"roster": {"min_creators": 5, "max_creators": 2}},
+        None,
+        None,
+        ["roster: min_creators (5) is greater than max_creators (2)"],
+    ),
+    ("objective-unknown", {"objective": "likes"}, None, None, ["scenario.yaml: objective:", "'conversions'"]),
+    (
+        "sentiment-without-column",
+        {"eligibility": {"min_sentiment": 0.2}},
+        None,
+        None,
+        ["eligibility.min_sentiment is set but", "has no sentiment column"],
+    ),
+    (
+        "policy-without-overlap-file",
+        {"overlap_policy": {"max_pairwise": 0.3}},
+        None,
+        None,
+        ["overlap_policy needs an overlap file"],
+    ),
+    (
+        "column-map-missing",
+        {"columns": {"followers": "Followers"}},
+        None,
+        None,
+        ["the scenario maps 'followers' to column 'Followers', which is not in the file"],
+    ),
+    (
+        "duplicate-header",
+        {},
+        "creator_id,handle,platform,followers,engagement_rate,niche,cost,followers\n"
+        "c-1,@a,instagram,10K,2%,x,100,12K\n",
+        None,
+        ["column 'followers' appears twice (columns 4 and 8)"],
+    ),
+    ("blank-id", {}, _pool(a=(6, "creator_id", " ")), None, ["row 8, column 'creator_id'", "is empty"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "pool", "overlap", "fragments"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_bad_input_is_a_clear_error(tmp_path: Path, runner, scenario, pool, overlap, fragments) -> None:
+    path = write_case(tmp_path / "case", scenario, pool, overlap)
+    out = tmp_path / "out"
+    for command in (["optimize", str(path), "--out", str(out)], ["validate", str(path)]):
+        result = runner.invoke(main, command)
+        assert result.exit_code == 2, result.output
+        message = result.stderr
+        for fragment in fragments:
+            assert fragment in message, message
+        assert message.startswith("Error: ")
+        assert "Traceback" not in result.output
+        assert "\n\n" not in message.strip(), "one paragraph"
+        assert not out.exists(), "no files may be written on bad input"
+
+
+def test_missing_scenario_file(tmp_path: Path, runner) -> None:
+    result = runner.invoke(main, ["optimize", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "nope.yaml: scenario file not found" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_pool_file(tmp_path: Path, runner) -> None:
+    path = write_case(tmp_path, {"pool": "elsewhere.csv"})
+    result = runner.invoke(main, ["optimize", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "pool file" in result.stderr and "elsewhere.csv not found" in result.stderr
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path, runner) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\npool: [unclosed\nbudget: 5\n")
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "bad.yaml: not valid YAML at line" in result.stderr
+
+
+def test_scenario_that_is_not_a_mapping(tmp_path: Path, runner) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n- b\n")
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "expected a mapping of keys" in result.stderr
