@@ -139,6 +139,12 @@ def _fail(
     raise kind(msg)
 
 
+def _to_float(text: pd.Series) -> pd.Series:
+    """Numbers from text as float64, NaN where unreadable (pandas may pick a nullable integer type otherwise)."""
+    number = pd.to_numeric(text, errors="coerce")
+    return pd.Series(number.to_numpy(dtype=float, na_value=np.nan), index=text.index)
+
+
 def parse_count(text: pd.Series) -> pd.Series:
     """Parse counts written as ``12400``, ``12,400``, ``12.4K``, ``1.2M`` or ``3B``; NaN where unreadable.
 
@@ -149,9 +155,9 @@ def parse_count(text: pd.Series) -> pd.Series:
     """
     s = _as_text(text).str.replace(",", "", regex=False).str.replace(" ", "", regex=False).str.upper()
     parts = s.str.extract(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:E[+-]?\d+)?)([KMB]?)$")
-    number = pd.to_numeric(parts[0], errors="coerce")
-    scale = parts[1].map(_SUFFIX)
-    return (number * scale).astype(float)
+    number = _to_float(parts[0])
+    scale = parts[1].map(_SUFFIX).to_numpy(dtype=float, na_value=np.nan)
+    return number * scale
 
 
 def parse_rate(text: pd.Series) -> pd.Series:
@@ -164,13 +170,13 @@ def parse_rate(text: pd.Series) -> pd.Series:
     """
     s = _as_text(text).str.replace(" ", "", regex=False)
     pct = s.str.endswith("%")
-    number = pd.to_numeric(s.str.rstrip("%"), errors="coerce")
-    return number.where(~pct, number / 100.0).astype(float)
+    number = _to_float(s.str.rstrip("%"))
+    return number.where(~pct.to_numpy(dtype=bool), number / 100.0)
 
 
 def _parse_number(text: pd.Series) -> pd.Series:
     s = _as_text(text).str.replace(",", "", regex=False).str.lstrip("$€£")
-    return pd.to_numeric(s, errors="coerce").astype(float)
+    return _to_float(s)
 
 
 # --- the pool ---------------------------------------------------------------------------------
@@ -286,10 +292,10 @@ def pool_from_frame(
 
     out["engagement_rate"] = _rate(frame, out, source, "engagement_rate", 0.0, 1.0).to_numpy()
 
-    niches = _as_text(frame["niche"]).map(
-        lambda s: tuple(sorted({normalise_label(p) for p in s.split(";") if p.strip()}))
-    )
-    out["niches"] = niches.to_numpy()
+    # a plain list keeps each cell a tuple (numpy would turn equal-length tuples into a 2-D array)
+    out["niches"] = [
+        tuple(sorted({normalise_label(p) for p in cell.split(";") if p.strip()})) for cell in _as_text(frame["niche"])
+    ]
 
     cost = _parse_number(frame["cost"])
     bad = (cost.isna() | ~np.isfinite(cost) | (cost < 0)).to_numpy()

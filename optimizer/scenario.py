@@ -196,10 +196,10 @@ class Assumptions(_Strict):
 class Target(_Strict):
     """Reach at least this much expected value at the lowest cost (give exactly one)."""
 
-    conversions: float | None = Field(None, gt=0)
-    emv: float | None = Field(None, gt=0)
-    engagements: float | None = Field(None, gt=0)
-    reach: float | None = Field(None, gt=0)
+    conversions: float | None = Field(None, gt=0, description="Expected purchases to reach.")
+    emv: float | None = Field(None, gt=0, description="Earned media value to reach, in the scenario currency.")
+    engagements: float | None = Field(None, gt=0, description="Expected engagements to reach.")
+    reach: float | None = Field(None, gt=0, description="Expected people reached.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Target:

@@ -16,19 +16,25 @@ HERE = Path(__file__).resolve().parent
 
 POOLS = {
     "eco-fashion": PoolSpec(
-        creators=1500, seed=2026,
+        creators=1500,
+        seed=2026,
         niches=("sustainable-fashion", "zero-waste", "thrift", "slow-living", "ethical-beauty", "lifestyle"),
-        platforms=("instagram", "tiktok", "youtube"), platform_weights=(0.6, 0.3, 0.1),
+        platforms=("instagram", "tiktok", "youtube"),
+        platform_weights=(0.6, 0.3, 0.1),
     ),
     "crossfit": PoolSpec(
-        creators=800, seed=77,
+        creators=800,
+        seed=77,
         niches=("crossfit", "strength", "running", "nutrition", "yoga", "wellness"),
-        platforms=("instagram", "youtube", "tiktok"), platform_weights=(0.5, 0.2, 0.3),
+        platforms=("instagram", "youtube", "tiktok"),
+        platform_weights=(0.5, 0.2, 0.3),
     ),
     "skincare": PoolSpec(
-        creators=2500, seed=404,
+        creators=2500,
+        seed=404,
         niches=("skincare", "beauty", "makeup", "wellness", "dermatology", "haircare"),
-        platforms=("instagram", "tiktok"), platform_weights=(0.5, 0.5),
+        platforms=("instagram", "tiktok"),
+        platform_weights=(0.5, 0.5),
         tier_weights=(0.35, 0.5, 0.1, 0.04, 0.01),
     ),
 }

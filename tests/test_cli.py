@@ -1,0 +1,244 @@
+"""The `roster` command: exit codes, exact messages, the result.json contract, verify, atomic writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from optimizer import __version__
+from optimizer.cli import main
+from tests.conftest import SCENARIOS, base_pool, write_case
+
+RESULT_KEYS = {
+    "status", "objective", "objective_value", "bound", "gap", "budget", "total_cost", "roster",
+    "by_niche", "by_platform", "solver", "version",
+}  # fmt: skip
+
+
+def test_every_command_has_help(runner) -> None:
+    result = runner.invoke(main, ["--help"])
+    assert result.exit_code == 0
+    commands = list(main.commands)
+    assert {"optimize", "validate", "verify", "generate"} <= set(commands)
+    for name in commands:
+        sub = runner.invoke(main, [name, "--help"])
+        assert sub.exit_code == 0
+        assert main.commands[name].help, f"{name} has no help text"
+        assert "Exit codes:" in sub.output and "3  infeasible" in sub.output
+
+
+def test_version(runner) -> None:
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_usage_error_exits_2(runner) -> None:
+    assert runner.invoke(main, ["optimize"]).exit_code == 2
+    assert runner.invoke(main, ["optimize", "x.yaml", "--solver", "gurobi"]).exit_code == 2
+    assert runner.invoke(main, ["optimize", "x.yaml", "--gap", "-1"]).exit_code == 2
+
+
+def test_optimize_writes_roster_and_result(tmp_path: Path, runner) -> None:
+    path = write_case(tmp_path / "in", {"budget": 500, "niches": {"zero-waste": {"min_creators": 1}}})
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["optimize", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Test campaign: optimal (Optimal roster of ")
+    assert "Verification: passed" in result.stdout
+    assert "Note: " not in result.stdout  # the pool has authenticity: no default applied
+    doc = json.loads((out / "result.json").read_text())
+    assert set(doc) >= RESULT_KEYS
+    assert doc["status"] == "optimal" and doc["version"] == __version__
+    assert doc["objective"] == "conversions" and doc["budget"] == 500
+    assert doc["total_cost"] <= 500
+    assert doc["bound"] == pytest.approx(doc["objective_value"]) and doc["gap"] == pytest.approx(0, abs=1e-9)
+    assert doc["verification"]["passed"] is True
+    for entry in doc["roster"]:
+        assert {"creator_id", "posts", "cost", "value"} <= set(entry)
+    roster = pd.read_csv(out / "roster.csv")
+    assert list(roster["creator_id"]) == [e["creator_id"] for e in doc["roster"]]
+    assert roster["cost"].sum() == pytest.approx(doc["total_cost"])
+    assert sum(e["value"] for e in doc["roster"]) == pytest.approx(doc["objective_value"])
+
+
+def test_json_flag_prints_result(tmp_path: Path, runner) -> None:
+    path = write_case(tmp_path / "in", {"budget": 500})
+    result = runner.invoke(main, ["optimize", str(path), "--out", str(tmp_path / "o"), "--json", "--solver", "highs"])
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["solver"]["name"] == "highs" and doc["status"] == "optimal"
+
+
+def test_default_output_folder(tmp_path: Path, runner, monkeypatch) -> None:
+    path = write_case(tmp_path / "in", {"budget": 500}, name="spring.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(main, ["optimize", str(path)]).exit_code == 0
+    assert (tmp_path / "out" / "spring" / "result.json").exists()
+
+
+def test_missing_authenticity_is_said(tmp_path: Path, runner) -> None:
+    path = write_case(
+        tmp_path / "in",
+        {"budget": 500, "eligibility": {"min_authenticity": 0.9}},
+        pool=base_pool().drop(columns=["authenticity"]),
+    )
+    result = runner.invoke(main, ["optimize", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0
+    assert "Note: The pool has no authenticity column: every creator counts as fully authentic (1.0)." in result.stdout
+    assert "min_authenticity 90% was not applied" in result.stdout
+    doc = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert any("no authenticity column" in n for n in doc["notes"])
+
+
+def test_infeasible_budget_vs_roster_size(tmp_path: Path, runner) -> None:
+    path = write_case(tmp_path / "in", {"budget": 600, "roster": {"min_creators": 7}})
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["optimize", str(path), "--out", str(out)])
+    assert result.exit_code == 3
+    # the 7 cheapest creators: 90+120+150+200+300+650+900
+    assert (
+        "These requirements cannot all hold together: 7 creators cost at least $2,410 (the 7 cheapest eligible) "
+        "but the budget is $600. Relax any one of them to get a roster."
+    ) in result.stderr
+    doc = json.loads((out / "result.json").read_text())
+    assert doc["status"] == "infeasible" and doc["roster"] == []
+    assert sorted(doc["infeasibility"]["rules"]) == ["budget", "roster_min"]
+    assert not (out / "roster.csv").exists()
+
+
+def test_infeasible_niche_names_eligible_count(tmp_path: Path, runner) -> None:
+    path = write_case(
+        tmp_path / "in",
+        {
+            "budget": 100000,
+            "niches": {"vegan-food": {"min_creators": 3}},
+            "eligibility": {"followers": {"max": 100000}},
+        },
+    )
+    result = runner.invoke(main, ["optimize", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    assert (
+        "This requirement cannot be met: niche 'vegan-food' needs 3 creators but only 2 are eligible (3 in the pool)."
+    ) in result.stderr
+
+
+def test_infeasible_conflict_between_niche_and_platform(tmp_path: Path, runner) -> None:
+    # every vegan-food creator is on tiktok or instagram; forbid tiktok and require 3 vegan-food creators
+    path = write_case(
+        tmp_path / "in",
+        {"budget": 100000, "niches": {"vegan-food": {"min_creators": 3}}, "platforms": {"tiktok": {"max_creators": 0}}},
+    )
+    result = runner.invoke(main, ["optimize", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    assert "niche 'vegan-food' needs at least 3 creators" in result.stderr
+    assert "platform 'tiktok' may have at most 0 creators" in result.stderr
+    doc = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert sorted(doc["infeasibility"]["rules"]) == ["niche_min[vegan-food]", "platform_max[tiktok]"]
+
+
+def test_verify_accepts_optimizer_output_and_rejects_tampering(tmp_path: Path, runner) -> None:
+    path = write_case(tmp_path / "in", {"budget": 700, "roster": {"max_creators": 3}})
+    out = tmp_path / "out"
+    assert runner.invoke(main, ["optimize", str(path), "--out", str(out)]).exit_code == 0
+    ok = runner.invoke(main, ["verify", str(path), str(out / "result.json")])
+    assert ok.exit_code == 0 and ok.stdout.startswith("Verified: ")
+
+    doc = json.loads((out / "result.json").read_text())
+    doc["roster"].append({"creator_id": "c-07", "posts": 1, "cost": 9000, "value": 1})
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    result = runner.invoke(main, ["verify", str(path), str(bad)])
+    assert result.exit_code == 1
+    assert "NOT verified" in result.stderr
+    assert "exceeds the budget 700.00" in result.stderr
+    assert "more than max_creators 3" in result.stderr
+
+
+def test_verify_rejects_a_wrong_value_claim(tmp_path: Path, runner) -> None:
+    path = write_case(tmp_path / "in", {"budget": 700})
+    out = tmp_path / "out"
+    runner.invoke(main, ["optimize", str(path), "--out", str(out)])
+    doc = json.loads((out / "result.json").read_text())
+    doc["value"] *= 1.1
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    result = runner.invoke(main, ["verify", str(path), str(bad)])
+    assert result.exit_code == 1 and "differs from the recomputed" in result.stderr
+
+
+def test_verify_bad_result_file(tmp_path: Path, runner) -> None:
+    path = write_case(tmp_path / "in")
+    (tmp_path / "x.json").write_text("{not json")
+    result = runner.invoke(main, ["verify", str(path), str(tmp_path / "x.json")])
+    assert result.exit_code == 2 and "not a readable result.json" in result.stderr
+
+
+def test_validate_counts_eligible_per_niche_and_platform(tmp_path: Path, runner) -> None:
+    path = write_case(
+        tmp_path / "in",
+        {"eligibility": {"followers": {"min": 20000, "max": 100000}}, "niches": {"zero-waste": {"min_creators": 3}}},
+    )
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "8 creators, 6 eligible" in out
+    assert "Not eligible: 1 (fewer than 20,000 followers)" in out
+    assert "Not eligible: 1 (more than 100,000 followers)" in out
+    assert "    zero-waste: 2 / 3; {'min_creators': 3}  <- needs 3: infeasible" in out
+    assert "    tiktok: 3 / 3" in out
+
+
+def test_same_input_same_roster_whatever_the_row_order(tmp_path: Path, runner) -> None:
+    scenario = {"budget": 800, "roster": {"max_creators": 4}}
+    shuffled = base_pool().sample(frac=1.0, random_state=3)
+    docs = []
+    for name, pool in (("a", base_pool()), ("b", shuffled)):
+        path = write_case(tmp_path / name, scenario, pool)
+        runner.invoke(main, ["optimize", str(path), "--out", str(tmp_path / f"out-{name}")])
+        docs.append(json.loads((tmp_path / f"out-{name}" / "result.json").read_text()))
+    assert [e["creator_id"] for e in docs[0]["roster"]] == [e["creator_id"] for e in docs[1]["roster"]]
+    assert docs[0]["objective_value"] == docs[1]["objective_value"]
+
+
+def test_failed_write_leaves_no_partial_files(tmp_path: Path, monkeypatch) -> None:
+    from optimizer import load_problem, optimize
+    from optimizer import output as output_module
+
+    path = write_case(tmp_path / "in", {"budget": 500})
+    result = optimize(load_problem(path))
+    calls = {"n": 0}
+    real_replace = output_module.os.replace
+
+    def flaky_replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError("disk full")
+        return real_replace(src, dst)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(output_module.os, "replace", flaky_replace)
+    with pytest.raises(OSError):
+        output_module.write_result(result, out)
+    # the staged files are gone; the one renamed before the failure is the only file left
+    leftovers = sorted(p.name for p in out.iterdir())
+    assert not any(name.endswith(".tmp") for name in leftovers)
+
+
+def test_bundled_scenarios_optimise_and_verify(tmp_path: Path, runner) -> None:
+    for scenario in sorted(SCENARIOS.glob("*/*.yaml")):
+        out = tmp_path / scenario.parent.name / scenario.stem
+        result = runner.invoke(main, ["optimize", str(scenario), "--out", str(out)])
+        assert result.exit_code == 0, (scenario, result.output)
+        check = runner.invoke(main, ["verify", str(scenario), str(out / "result.json")])
+        assert check.exit_code == 0, check.output
+
+
+def test_generate_is_seeded(tmp_path: Path, runner) -> None:
+    for name in ("a", "b"):
+        result = runner.invoke(main, ["generate", "--creators", "200", "--seed", "9", "--out", str(tmp_path / name)])
+        assert result.exit_code == 0 and "Wrote 200 creators" in result.stdout
+    assert (tmp_path / "a" / "creators.csv").read_bytes() == (tmp_path / "b" / "creators.csv").read_bytes()
+    assert (tmp_path / "a" / "overlap.csv").read_bytes() == (tmp_path / "b" / "overlap.csv").read_bytes()
