@@ -158,14 +158,24 @@ def _summary(result: Result, out: Path | None) -> str:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print result.json to standard output instead of the summary.")
 @click.option("--verbose", is_flag=True, help="Show the solver's log.")
+@click.option("--report", "with_report", is_flag=True, help="Also write report.html, allocation.xlsx and summary.md.")
 def optimize_cmd(
-    scenario: Path, out: Path | None, solver: str, time_limit: float | None, gap: float, as_json: bool, verbose: bool
+    scenario: Path,
+    out: Path | None,
+    solver: str,
+    time_limit: float | None,
+    gap: float,
+    as_json: bool,
+    verbose: bool,
+    with_report: bool = False,
 ) -> None:
     """Find the best roster for SCENARIO (a YAML file) and write roster.csv and result.json."""
     problem = load_problem(scenario)
     result = optimize(problem, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
     out = out if out is not None else Path("out") / scenario.stem
     write_result(result, out)
+    if with_report and result.roster:
+        _write_report(result, out, None, True, solver)
     if as_json:
         click.echo(result_json(result), nl=False)
     else:
@@ -260,6 +270,134 @@ def verify(scenario: Path, result_json: Path) -> None:
     for line in check.violations:
         click.echo(f"  - {line}", err=True)
     sys.exit(1)
+
+
+def _progress_bar():
+    """A rich progress bar on standard error (so --json output stays clean); silent when not a terminal."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, disable=not console.is_terminal)  # fmt: skip
+
+
+def _write_report(result: Result, out: Path, budgets: list[float] | None, explain: bool, solver: str) -> None:
+    from optimizer.report import build_report, write_report
+
+    with _progress_bar() as bar:
+        tasks: dict[str, Any] = {}
+
+        def tick(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                label = "Budget frontier" if stage == "frontier" else "Value lost without each creator"
+                tasks[stage] = bar.add_task(label, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        rep = build_report(result, budgets=budgets, explain=explain, solver=solver, progress=tick)
+    files = write_report(rep, out)
+    click.echo("Wrote " + ", ".join(str(f) for f in files))
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("result_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Scenario file [default: the one recorded in result.json].",
+)
+@click.option(
+    "--budgets", default=None, help="Frontier budgets, start:stop:step or a list [default: 25%-200% of the budget]."
+)
+@click.option("--no-explain", is_flag=True, help="Skip the value-lost-without-each-creator re-solves (faster).")
+@click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
+def report(result_dir: Path, scenario: Path | None, budgets: str | None, no_explain: bool, solver: str) -> None:
+    """Write report.html, allocation.xlsx and summary.md for the result in RESULT_DIR.
+
+    The roster in result.json is re-verified against the scenario first; baselines, the budget frontier
+    and per-creator explanations are computed by re-solving.
+    """
+    from optimizer.frontier import parse_budgets
+    from optimizer.report import result_from_dir
+
+    result = result_from_dir(result_dir, scenario)
+    _write_report(result, result_dir, parse_budgets(budgets) if budgets else None, not no_explain, solver)
+
+
+@main.command("frontier", epilog=EXIT_CODES)
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--budgets", required=True, help="start:stop:step (inclusive), e.g. 10000:200000:10000, or a list 5000,10000."
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for frontier.csv, frontier.json and frontier.svg [default: out/<scenario name>].",
+)
+@click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per budget.")
+def frontier_cmd(scenario: Path, budgets: str, out: Path | None, solver: str, time_limit: float | None) -> None:
+    """Solve SCENARIO at each budget: optimal value, CPA, roster size and what the last $1,000 buys."""
+    import pandas as pd
+
+    from optimizer.charts import line_chart
+    from optimizer.frontier import frontier, parse_budgets
+    from optimizer.output import write_files
+
+    todo = parse_budgets(budgets)
+    problem = load_problem(scenario)
+    with _progress_bar() as bar:
+        task = bar.add_task("Budget frontier", total=len(todo))
+        points = frontier(problem, todo, solver=solver, time_limit=time_limit, progress=lambda _: bar.advance(task))
+    rows = [p.to_dict() for p in points]
+    frame = pd.DataFrame(rows)
+    cur = problem.scenario.currency
+    metric = problem.scenario.value_metric
+    header = f"{'budget':>12} {'status':>10} {'expected ' + metric:>22} {'spend':>12} {'creators':>8} {'CPA':>10} {'last $1,000':>12}"
+    click.echo(header)
+    for r in rows:
+        click.echo(f"{_money(r['budget'], cur):>12} {r['status']:>10} {_fmt(r['value']):>22} {_money(r['cost'], cur):>12} "
+                   f"{r['creators']:>8} {_money(r['cpa'], cur):>10} {_fmt(r['marginal_value_per_1000']):>12}")  # fmt: skip
+    out = out if out is not None else Path("out") / scenario.stem
+    chart = line_chart([r["budget"] for r in rows], [r["value"] for r in rows], f"{problem.scenario.name}: budget frontier",
+                       f"budget ({cur})", f"expected {metric}", marker=problem.scenario.budget)  # fmt: skip
+    files = write_files(out, {"frontier.csv": frame.to_csv(index=False), "frontier.json": json.dumps(rows, indent=2) + "\n",
+                              "frontier.svg": chart})  # fmt: skip
+    click.echo("Wrote " + ", ".join(str(f) for f in files))
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:,.2f}"
+
+
+@main.command("explain", epilog=EXIT_CODES)
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--creator", "creators", multiple=True, required=True, help="Creator id (repeat for several).")
+@click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
+def explain_cmd(scenario: Path, creators: tuple[str, ...], solver: str) -> None:
+    """Why each --creator is (or is not) on the optimal roster of SCENARIO, found by re-solving.
+
+    For a chosen creator: the value lost without them and who replaces them. For one not chosen: what
+    forcing them in costs, and the price per post at which the optimum would pick them.
+    """
+    from optimizer.explain import explain_creator
+
+    problem = load_problem(scenario)
+    base = optimize(problem, solver=solver)
+    if not base.roster:
+        click.echo(f"{problem.scenario.name}: {base.status}: {base.message}", err=True)
+        sys.exit(base.exit_code)
+    with _progress_bar() as bar:
+        task = bar.add_task("Re-solving", total=len(creators))
+        answers = []
+        for cid in creators:
+            answers.append(explain_creator(problem, base, cid, solver=solver))
+            bar.advance(task)
+    for e in answers:
+        click.echo(f"{e.creator_id} ({'chosen' if e.chosen else 'not chosen'}): {e.text}")
 
 
 @main.command(epilog=EXIT_CODES)

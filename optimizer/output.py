@@ -43,6 +43,12 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_files(directory: Path, contents: dict[str, str | bytes]) -> list[Path]:
     """Write several files so that either all of them land or none does.
 
@@ -56,6 +62,7 @@ def write_files(directory: Path, contents: dict[str, str | bytes]) -> list[Path]
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; results are meant to be shared
             staged.append((Path(tmp), directory / name))
         for tmp, final in staged:
             os.replace(tmp, final)

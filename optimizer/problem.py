@@ -177,6 +177,13 @@ def build_problem(
                 f"{source}: eligibility.{key} names {', '.join(unknown)}, not a creator_id in {pool.source}"
             )
 
+    if scenario.baselines is not None:
+        named = [scenario.baselines.celebrity] if scenario.baselines.celebrity else []
+        for ids in scenario.baselines.hand_picked.values():
+            named += ids
+        unknown = sorted({i for i in named if i not in df.index})
+        if unknown:
+            raise ScenarioError(f"{source}: baselines name {', '.join(unknown)}, not a creator_id in {pool.source}")
     eligible, reasons, notes = _eligibility(scenario, pool, source)
     for cid in scenario.eligibility.include:
         if not eligible[cid]:

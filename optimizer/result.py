@@ -257,6 +257,7 @@ def optimize(
     gap: float = DEFAULT_GAP,
     verbose: bool = False,
     explain: bool = True,
+    start: dict[str, int] | None = None,
 ) -> Result:
     """Find the best roster for a campaign, verify it, or explain why there is none.
 
@@ -273,6 +274,8 @@ def optimize(
         Show the solver's log.
     explain : bool
         On infeasibility, find the conflicting rules (costs several re-solves).
+    start : dict, optional
+        A roster to warm-start the solver from (CBC only).
 
     Returns
     -------
@@ -285,7 +288,7 @@ def optimize(
     """
     settings = {"solver": solver, "time_limit": time_limit, "gap": gap}
     milp = build_model(problem)
-    outcome = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
+    outcome = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose, start=start)
     if outcome.status == Status.INFEASIBLE:
         conflict = explain_infeasible(problem, milp, solver, time_limit or 30.0) if explain else None
         msg = conflict.explanation if conflict else "No roster satisfies every rule of the scenario."

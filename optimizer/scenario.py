@@ -219,6 +219,18 @@ class Target(_Strict):
         return float(getattr(self, self.metric))
 
 
+class Baselines(_Strict):
+    """Alternatives to compare the optimum with, besides the automatic ones."""
+
+    celebrity: str | None = Field(
+        None,
+        description="Creator id of the celebrity deal to compare with (default: the best affordable 500k+ creator).",
+    )
+    hand_picked: dict[str, list[str]] = Field(
+        default_factory=dict, description="Named hand-picked lists of creator ids, e.g. {agency_shortlist: [c-1, c-2]}."
+    )
+
+
 POOL_FIELDS: tuple[str, ...] = (
     "creator_id", "handle", "platform", "followers", "engagement_rate", "niche", "cost",
     "authenticity", "sentiment", "conversion_rate", "max_posts", "country",
@@ -247,6 +259,7 @@ class Scenario(_Strict):
     platforms: dict[str, GroupRule] = Field(default_factory=dict, description="Rules per platform.")
     overlap_policy: OverlapPolicy = Field(default_factory=OverlapPolicy, description="Shared-audience rules.")
     assumptions: Assumptions = Field(default_factory=Assumptions, description="Forecast parameters.")
+    baselines: Baselines | None = Field(None, description="Alternatives for the report to compare with.")
     columns: dict[str, str] = Field(
         default_factory=dict,
         description="Pool column names to use for the standard fields, e.g. {followers: Followers, niche: Category}.",

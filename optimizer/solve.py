@@ -174,6 +174,7 @@ def solve_milp(
     verbose: bool = False,
     drop: set[str] | None = None,
     feasibility_only: bool = False,
+    start: dict[str, int] | None = None,
 ) -> SolveOutcome:
     """Solve a model.
 
@@ -191,6 +192,9 @@ def solve_milp(
         Rule keys to relax.
     feasibility_only : bool
         Only look for a feasible point.
+    start : dict, optional
+        A roster (creator id -> posts) to warm-start from, e.g. the optimum at a smaller budget. Used by
+        CBC; HiGHS through PuLP takes no start, so it is ignored there.
 
     Returns
     -------
@@ -199,7 +203,20 @@ def solve_milp(
     if solver not in SOLVERS:
         raise SolverError(f"unknown solver '{solver}'; choose one of {', '.join(SOLVERS)}")
     prob, variables = to_pulp(milp, drop, feasibility_only)
-    start = time.perf_counter()
+    warm = start is not None and solver == "cbc"
+    if warm:
+        posts = np.array([start.get(str(c), 0) for c in milp.creator_ids], dtype=np.int64)  # type: ignore[union-attr]
+        booked = milp.col_creator >= 0
+        guess = np.zeros(milp.n_cols)
+        guess[booked] = (milp.col_post[booked] <= posts[milp.col_creator[booked]]).astype(float)
+        for block in milp.blocks:
+            if block.key == "overlap_discount":  # shared[a|b] = max(0, x_a + x_b - 1) makes the start feasible
+                ones = block.coefs > 0
+                pair_sum = np.bincount(block.rows[~ones], weights=guess[block.cols[~ones]], minlength=len(block.rhs))
+                guess[block.cols[ones]] = np.maximum(0.0, pair_sum[block.rows[ones]] - 1.0)
+        for var, value in zip(variables, guess.tolist()):
+            var.setInitialValue(value)
+    began = time.perf_counter()
     log = ""
     if solver == "cbc":
         with tempfile.TemporaryDirectory(prefix="roster-cbc-") as tmp:
@@ -227,7 +244,7 @@ def solve_milp(
                 prob.solve(engine)
             except pulp.PulpSolverError as exc:
                 raise SolverError(f"HiGHS failed to run: {exc}") from None
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - began
 
     if prob.status == pulp.LpStatusInfeasible:
         return SolveOutcome(Status.INFEASIBLE, None, None, None, None, solver, seconds)

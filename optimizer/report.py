@@ -1,0 +1,405 @@
+"""The finance-ready allocation report: report.html (self-contained), allocation.xlsx and summary.md.
+
+One context (`build_report`) feeds all three renderers, so the figures agree everywhere. The roster is
+re-verified independently from result.json before anything is written.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from optimizer.baselines import compute_baselines
+from optimizer.charts import bar_chart, line_chart, scatter
+from optimizer.errors import ResultFileError
+from optimizer.explain import explain_creator
+from optimizer.forecast import UNITS
+from optimizer.frontier import FrontierPoint, frontier
+from optimizer.output import neutralise, write_files
+from optimizer.problem import Problem, load_problem
+from optimizer.result import Result, VerificationFailed
+from optimizer.scenario import OBJECTIVES, TIERS
+from optimizer.verify import verify_roster
+
+_ILLEGAL_XLSX = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
+@dataclass
+class Report:
+    """Everything the report shows."""
+
+    doc: dict[str, Any]
+    problem: Problem
+    baselines: list[dict[str, Any]]
+    frontier: list[FrontierPoint]
+    lost_without: dict[str, float | None] = field(default_factory=dict)
+    replacements: dict[str, str] = field(default_factory=dict)
+
+
+def default_budgets(budget: float) -> list[float]:
+    """Budgets around the campaign's: from a quarter to double it, and one $10,000 step either side.
+
+    Examples
+    --------
+    >>> default_budgets(60000)[:3]
+    [15000.0, 30000.0, 45000.0]
+    """
+    fractions = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+    budgets = {round(budget * f, 2) for f in fractions} | {budget + 10_000}
+    if budget > 10_000:
+        budgets.add(budget - 10_000)
+    return sorted(float(b) for b in budgets if b > 0)
+
+
+def load_result(result_dir: Path) -> dict[str, Any]:
+    """Read DIR/result.json."""
+    path = result_dir / "result.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultFileError(f"{path}: not found; run `roster optimize SCENARIO --out {result_dir}` first") from None
+    except (OSError, ValueError) as exc:
+        raise ResultFileError(f"{path}: not a readable result.json ({exc})") from None
+
+
+def build_report(
+    result: Result,
+    budgets: list[float] | None = None,
+    explain: bool = True,
+    solver: str = "cbc",
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Report:
+    """Compute everything the report needs: baselines, the budget frontier and per-creator explanations.
+
+    Parameters
+    ----------
+    result : Result
+        A solved (optimal or feasible) result.
+    budgets : list of float, optional
+        Frontier budgets (default: `default_budgets`).
+    explain : bool
+        Re-solve without each chosen creator to show the value lost (one solve per creator).
+    solver : str
+    progress : callable, optional
+        ``progress(stage, done, total)`` for a progress bar.
+
+    Returns
+    -------
+    Report
+    """
+    problem = result.problem
+    doc = result.to_dict()
+    optimum = doc["value"]
+    baselines = []
+    for b in compute_baselines(problem):
+        row = b.to_dict(optimum, problem.scenario.value_metric)
+        conversions = _conversions(problem, b.roster)
+        row["conversions"] = conversions
+        row["cpa"] = row["cost"] / conversions if conversions else None
+        baselines.append(row)
+    points: list[FrontierPoint] = []
+    if problem.scenario.mode == "maximise" and problem.scenario.budget:
+        todo = budgets or default_budgets(problem.scenario.budget)
+        done = {"n": 0}
+
+        def tick(_: float) -> None:
+            done["n"] += 1
+            if progress:
+                progress("frontier", done["n"], len(todo))
+
+        points = frontier(problem, todo, solver=solver, progress=tick)
+    lost: dict[str, float | None] = {}
+    repl: dict[str, str] = {}
+    if explain:
+        ids = sorted(result.roster)
+        for i, cid in enumerate(ids):
+            e = explain_creator(problem, result, cid, solver=solver, price_search=False)
+            lost[cid] = None if e.value_change is None else -e.value_change
+            repl[cid] = ", ".join(e.replacements)
+            if progress:
+                progress("explain", i + 1, len(ids))
+    return Report(doc, problem, baselines, points, lost, repl)
+
+
+def _conversions(problem: Problem, roster: dict[str, int]) -> float:
+    from optimizer.forecast import total_weight
+
+    decay = problem.scenario.assumptions.post_decay
+    return float(sum(problem.metrics.at[c, "conversions"] * total_weight(k, decay) for c, k in roster.items()))
+
+
+def result_from_dir(result_dir: Path, scenario: Path | None = None) -> Result:
+    """Rebuild a `Result` from DIR/result.json and its scenario, re-verifying the roster."""
+    doc = load_result(result_dir)
+    path = scenario or (Path(doc["scenario_file"]) if doc.get("scenario_file") else None)
+    if path is None:
+        raise ResultFileError(f"{result_dir / 'result.json'}: no scenario_file; pass --scenario")
+    problem = load_problem(path)
+    if doc.get("status") not in ("optimal", "feasible") or not doc.get("roster"):
+        raise ResultFileError(
+            f"{result_dir / 'result.json'}: status {doc.get('status')!r}: there is no roster to report on"
+        )
+    roster = {str(e["creator_id"]): int(e["posts"]) for e in doc["roster"]}
+    check = verify_roster(problem, roster, reported_value=doc.get("value") if doc.get("mode") == "maximise" else None)
+    if not check.passed:
+        raise VerificationFailed(f"{result_dir / 'result.json'} fails verification: " + "; ".join(check.violations))
+    from optimizer.solve import SolveOutcome, Status
+
+    solver = doc.get("solver") or {}
+    outcome = SolveOutcome(Status(doc["status"]), None, doc.get("objective_value"), doc.get("bound"), doc.get("gap"),
+                           solver.get("name") or "", solver.get("seconds") or 0.0)  # fmt: skip
+    return Result(problem, doc["status"], roster, outcome, check, message=doc.get("message", ""),
+                  settings={"solver": solver.get("name"), "time_limit": solver.get("time_limit"),
+                            "gap": solver.get("gap_setting")}, binding=doc.get("binding_rules", []))  # fmt: skip
+
+
+# --- the shared context ------------------------------------------------------------------------
+
+
+def _assumptions(problem: Problem) -> list[dict[str, Any]]:
+    a = problem.scenario.assumptions
+    rows = []
+    for name, fld in type(a).model_fields.items():
+        value = getattr(a, name)
+        if name == "emv":
+            for sub, sfld in type(value).model_fields.items():
+                rows.append({"parameter": f"emv.{sub}", "value": getattr(value, sub),
+                             "source": "scenario" if sub in value.model_fields_set and "emv" in a.model_fields_set else "default",
+                             "meaning": sfld.description or ""})  # fmt: skip
+            continue
+        rows.append({"parameter": name, "value": value if not isinstance(value, dict) else ", ".join(f"{k} {v:.2%}" for k, v in value.items()),
+                     "source": "scenario" if name in a.model_fields_set else "default", "meaning": fld.description or ""})  # fmt: skip
+    return rows
+
+
+def _context(rep: Report) -> dict[str, Any]:
+    d = rep.doc
+    p = rep.problem
+    cur = d["currency"]
+    roster = d["roster"]
+    for e in roster:
+        e["value_lost_without"] = rep.lost_without.get(e["creator_id"])
+        e["replaced_by"] = rep.replacements.get(e["creator_id"], "")
+    tiers = []
+    for tier in TIERS:
+        rows = [e for e in roster if e["tier"] == tier]
+        if rows:
+            tiers.append({"tier": tier, "creators": len(rows), "cost": sum(e["cost"] for e in rows),
+                          "value": sum(e["value"] for e in rows)})  # fmt: skip
+    chosen = set(e["creator_id"] for e in roster)
+    elig = p.eligible[p.eligible].index
+    metric = p.scenario.value_metric
+    pts = [
+        (float(p.pool.frame.at[c, "cost"]), float(p.values[c]), c in chosen, f"{c} {p.pool.frame.at[c, 'handle']}")
+        for c in elig
+    ]
+    pairs = p.overlap[p.overlap["a"].isin(chosen) & p.overlap["b"].isin(chosen)]
+    overlaps = [{"a": a, "b": b, "overlap": o} for a, b, o in pairs[["a", "b", "overlap"]].itertuples(index=False)]
+    t = d["totals_before_overlap_discount"]
+    headline = {
+        "spend": d["total_cost"], "budget": d["budget"], "budget_used_share": d["budget_used_share"],
+        "conversions": t["conversions"], "cpa": d["cpa"], "emv": t["emv"], "emv_per_dollar": d["emv_per_dollar"],
+        "roi": d["roi"], "value": d["value"], "value_metric": metric, "value_unit": UNITS[metric],
+        "creators": d["roster_size"], "posts": d["total_posts"], "overlap_discount": d["overlap_discount"],
+        "aov": p.scenario.assumptions.average_order_value,
+    }  # fmt: skip
+    fr = [pt.to_dict() for pt in rep.frontier]
+    charts = {
+        "niche": bar_chart([r["niche"] for r in d["by_niche"]], {f"spend ({cur})": [r["cost"] for r in d["by_niche"]],
+                           f"expected {metric}": [r["value"] for r in d["by_niche"]]}, "Spend and value by niche"),
+        "platform": bar_chart([r["platform"] for r in d["by_platform"]], {f"spend ({cur})": [r["cost"] for r in d["by_platform"]],
+                              f"expected {metric}": [r["value"] for r in d["by_platform"]]}, "Spend and value by platform"),
+        "tier": bar_chart([r["tier"] for r in tiers], {f"spend ({cur})": [r["cost"] for r in tiers],
+                          f"expected {metric}": [r["value"] for r in tiers]}, "Spend and value by follower tier"),
+        "pool": scatter(pts, f"Eligible pool: price of one post vs expected {metric} (chosen in orange)",
+                        f"price of one post ({cur})", f"expected {metric}, first post"),
+        "baselines": bar_chart([b["name"] for b in rep.baselines] + ["optimum"],
+                               {f"expected {metric}": [b["value"] for b in rep.baselines] + [d["value"] or 0.0]},
+                               "Optimum vs the usual alternatives"),
+        "frontier": line_chart([r["budget"] for r in fr], [r["value"] for r in fr], "Budget frontier: the optimum at each budget",
+                               f"budget ({cur})", f"expected {metric}", marker=d["budget"]) if fr else "",
+    }  # fmt: skip
+    return {"d": d, "h": headline, "roster": roster, "tiers": tiers, "overlaps": overlaps, "baselines": rep.baselines,
+            "frontier": fr, "assumptions": _assumptions(p), "charts": charts, "cur": cur, "metric": metric,
+            "unit": UNITS[metric], "objectives": OBJECTIVES}  # fmt: skip
+
+
+# --- renderers ---------------------------------------------------------------------------------
+
+
+def _money(x: Any, cur: str = "USD") -> str:
+    if x is None:
+        return "n/a"
+    return f"${x:,.2f}" if cur == "USD" else f"{x:,.2f} {cur}"
+
+
+def _num(x: Any, digits: int = 2) -> str:
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def _pct(x: Any) -> str:
+    return "n/a" if x is None else f"{x:.1%}"
+
+
+def render_html(rep: Report) -> str:
+    """report.html: one self-contained file (inline CSS, SVG and script; nothing fetched)."""
+    env = Environment(loader=PackageLoader("optimizer", "templates"), autoescape=select_autoescape(default=True))
+    env.filters.update(money=_money, num=_num, pct=_pct)
+    return env.get_template("report.html.j2").render(**_context(rep))
+
+
+def _md_cell(x: Any) -> str:
+    # Markdown is not executed, but renderers may pass raw HTML through: escape it, and the table pipes
+    text = html.escape(str(x), quote=False).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    return text[:200] + "…" if len(text) > 200 else text
+
+
+def render_markdown(rep: Report) -> str:
+    """summary.md: the headline and the tables, for a ticket or a chat."""
+    c = _context(rep)
+    d, h, cur = c["d"], c["h"], c["cur"]
+    lines = [f"# {_md_cell(d['scenario'])}: {d['status']} roster", "",
+             f"- Spend: {_money(h['spend'], cur)} of {_money(h['budget'], cur)} ({_pct(h['budget_used_share'])}); "
+             f"{h['creators']} creators, {h['posts']} posts",
+             f"- Expected {h['value_metric']} (after overlap discount): {_num(h['value'])} ({h['value_unit']})",
+             f"- Expected conversions: {_num(h['conversions'], 1)}; CPA {_money(h['cpa'], cur)} per conversion",
+             f"- EMV: {_money(h['emv'], cur)}; {_num(h['emv_per_dollar'])} EMV per {cur} spent",
+             f"- ROI: {_pct(h['roi'])}" + (f" at {_money(h['aov'], cur)} per order" if h["aov"] else " (set assumptions.average_order_value)"),
+             f"- Proof: {d['solver']['name']} {d['status']}, bound {_num(d['bound'])}, gap {_pct(d['gap'])}; "
+             f"independent verification {'passed' if d['verification']['passed'] else 'FAILED'}", "",
+             "## Roster", "", "| creator | handle | platform | niche | posts | cost | expected value | lost without |",
+             "|---|---|---|---|---:|---:|---:|---:|"]  # fmt: skip
+    for e in c["roster"]:
+        lines.append(f"| {_md_cell(e['creator_id'])} | {_md_cell(e['handle'])} | {_md_cell(e['platform'])} | {_md_cell(e['niche'])} | "
+                     f"{e['posts']} | {_money(e['cost'], cur)} | {_num(e['value'])} | {_num(e['value_lost_without'])} |")  # fmt: skip
+    for title, key, rows in (("By niche", "niche", d["by_niche"]), ("By platform", "platform", d["by_platform"])):
+        lines += [
+            "",
+            f"## {title}",
+            "",
+            f"| {key} | creators | spend | share of budget | expected value |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for r in rows:
+            lines.append(
+                f"| {_md_cell(r[key])} | {r['creators']} | {_money(r['cost'], cur)} | {_pct(r['budget_share'])} | {_num(r['value'])} |"
+            )
+    lines += ["", "## Baselines (same budget, eligibility, forecast and overlap model)", "",
+              "| baseline | creators | spend | expected value | CPA | value / optimum | meets every rule |", "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    for b in c["baselines"]:
+        lines.append(f"| {_md_cell(b['description'])} | {b['creators']} | {_money(b['cost'], cur)} | {_num(b['value'])} | "
+                     f"{_money(b['cpa'], cur)} | {_pct(b['ratio_to_optimum'])} | {'yes' if b['feasible'] else 'no: ' + _md_cell('; '.join(b['rules_broken'][:2]))} |")  # fmt: skip
+    if c["frontier"]:
+        lines += ["", "## Budget frontier", "", "| budget | status | expected value | spend | creators | CPA | value of the last $1,000 |",
+                  "|---:|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for r in c["frontier"]:
+            lines.append(f"| {_money(r['budget'], cur)} | {r['status']} | {_num(r['value'])} | {_money(r['cost'], cur)} | {r['creators']} | "
+                         f"{_money(r['cpa'], cur)} | {_num(r['marginal_value_per_1000'])} |")  # fmt: skip
+    lines += ["", "## Assumptions", "", "| parameter | value | source |", "|---|---|---|"]
+    for a in c["assumptions"]:
+        lines.append(f"| {a['parameter']} | {_md_cell(a['value'])} | {a['source']} |")
+    for note in d["notes"]:
+        lines.append(f"\n> {_md_cell(note)}")
+    return "\n".join(lines) + "\n"
+
+
+def _xlsx_text(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise(_ILLEGAL_XLSX.sub("", value))[:32_000]
+    return value
+
+
+def render_xlsx(rep: Report) -> bytes:
+    """allocation.xlsx: Summary, Roster, By niche, By platform, Baselines, Frontier, Assumptions (real numbers, formatted)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    c = _context(rep)
+    d, h, cur = c["d"], c["h"], c["cur"]
+    money = '"$"#,##0.00' if cur == "USD" else f'#,##0.00 "{cur}"'
+    wb = Workbook()
+    bold = Font(bold=True)
+
+    def sheet(title: str, header: list[str], rows: list[list[Any]], formats: dict[int, str]) -> None:
+        ws = wb.create_sheet(title)
+        ws.append(header)
+        for cell in ws[1]:
+            cell.font = bold
+        for row in rows:
+            ws.append([_xlsx_text(v) for v in row])
+            for col, fmt in formats.items():
+                cell = ws.cell(row=ws.max_row, column=col)
+                cell.number_format = fmt
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula
+        for col in ws.columns:
+            longest = max(len(str(x.value)) if x.value is not None else 0 for x in col)
+            ws.column_dimensions[col[0].column_letter].width = min(40, max(10, longest + 2))
+
+    summary = [
+        ["Campaign", d["scenario"], ""], ["Status", d["status"], ""], ["Spend", h["spend"], money],
+        ["Budget", h["budget"], money], ["Share of budget spent", h["budget_used_share"], "0.0%"],
+        [f"Expected {h['value_metric']} (after overlap discount)", h["value"], "#,##0.00"],
+        ["Expected conversions", h["conversions"], "#,##0.00"], ["CPA (spend per expected conversion)", h["cpa"], money],
+        ["EMV", h["emv"], money], ["EMV per dollar", h["emv_per_dollar"], "0.00"], ["ROI", h["roi"], "0.0%"],
+        ["Creators", h["creators"], "0"], ["Posts", h["posts"], "0"], ["Solver", d["solver"]["name"], ""],
+        ["Proven bound", d["bound"], "#,##0.00"], ["Gap", d["gap"], "0.0000%"],
+        ["Independent verification", "passed" if d["verification"]["passed"] else "FAILED", ""],
+    ]  # fmt: skip
+    ws = wb.active
+    ws.title = "Summary"
+    ws.append(["Figure", "Value"])
+    for cell in ws[1]:
+        cell.font = bold
+    for label, value, fmt in summary:
+        ws.append([label, _xlsx_text(value)])
+        if fmt:
+            ws.cell(row=ws.max_row, column=2).number_format = fmt
+    ws.column_dimensions["A"].width = 44
+    ws.column_dimensions["B"].width = 24
+
+    extra = [k for k in (c["roster"][0] if c["roster"] else {}) if k not in (
+        "creator_id", "handle", "platform", "niche", "tier", "followers", "engagement_rate", "posts", "cost_per_post", "cost", "value",
+        "expected_conversions", "expected_emv", "expected_engagements", "expected_reach", "value_lost_without", "replaced_by")]  # fmt: skip
+    sheet("Roster", ["creator_id", "handle", "platform", "niche", "tier", "followers", "engagement_rate", "posts", "cost_per_post",
+                     "cost", "expected value", "expected_conversions", "expected_emv", "expected_engagements", "expected_reach",
+                     "value lost without", *extra],
+          [[e["creator_id"], e["handle"], e["platform"], e["niche"], e["tier"], e["followers"], e["engagement_rate"], e["posts"],
+            e["cost_per_post"], e["cost"], e["value"], e["expected_conversions"], e["expected_emv"], e["expected_engagements"],
+            e["expected_reach"], e["value_lost_without"], *[e[k] for k in extra]] for e in c["roster"]],
+          {6: "#,##0", 7: "0.00%", 9: money, 10: money, 11: "#,##0.00", 12: "#,##0.00", 13: money, 14: "#,##0", 15: "#,##0", 16: "#,##0.00"})  # fmt: skip
+    for title, key, rows in (("By niche", "niche", d["by_niche"]), ("By platform", "platform", d["by_platform"])):
+        sheet(title, [key, "creators", "posts", "spend", "share of budget", "expected value", "expected conversions", "EMV"],
+              [[r[key], r["creators"], r["posts"], r["cost"], r["budget_share"], r["value"], r["conversions"], r["emv"]] for r in rows],
+              {4: money, 5: "0.0%", 6: "#,##0.00", 7: "#,##0.00", 8: money})  # fmt: skip
+    sheet("Baselines", ["baseline", "description", "creators", "spend", "expected value", "expected conversions", "CPA",
+                        "value / optimum", "meets every rule", "rules broken"],
+          [[b["name"], b["description"], b["creators"], b["cost"], b["value"], b["conversions"], b["cpa"], b["ratio_to_optimum"],
+            "yes" if b["feasible"] else "no", "; ".join(b["rules_broken"])] for b in c["baselines"]],
+          {4: money, 5: "#,##0.00", 6: "#,##0.00", 7: money, 8: "0.0%"})  # fmt: skip
+    sheet("Frontier", ["budget", "status", "expected value", "spend", "creators", "expected conversions", "CPA", "value of the last $1,000"],
+          [[r["budget"], r["status"], r["value"], r["cost"], r["creators"], r["conversions"], r["cpa"], r["marginal_value_per_1000"]]
+           for r in c["frontier"]], {1: money, 3: "#,##0.00", 4: money, 6: "#,##0.00", 7: money, 8: "#,##0.00"})  # fmt: skip
+    sheet("Assumptions", ["parameter", "value", "source", "meaning"],
+          [[a["parameter"], a["value"] if not isinstance(a["value"], bool) else str(a["value"]), a["source"], a["meaning"]]
+           for a in c["assumptions"]], {})  # fmt: skip
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_report(rep: Report, directory: Path) -> list[Path]:
+    """Write report.html, allocation.xlsx and summary.md atomically."""
+    return write_files(directory, {"report.html": render_html(rep), "allocation.xlsx": render_xlsx(rep),
+                                   "summary.md": render_markdown(rep)})  # fmt: skip

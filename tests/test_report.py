@@ -1,0 +1,266 @@
+"""The finance report: files from a clean run, Excel totals to the cent, baselines never beat the optimum,
+a monotone budget frontier, re-solved explanations, and hostile names kept inert everywhere."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from optimizer import load_problem, optimize
+from optimizer.baselines import compute_baselines
+from optimizer.cli import main
+from optimizer.errors import InputError
+from optimizer.explain import explain_creator
+from optimizer.frontier import frontier
+from optimizer.report import build_report, render_html, render_markdown
+from tests.conftest import SCENARIOS, base_pool, write_case
+from tests.test_bruteforce import _problem, campaigns
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+BUNDLED = sorted(SCENARIOS.glob("*/*.yaml"))
+
+
+def _chromium(url: str, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={Path(url).parent}/chromium-profile", *extra, url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict[str, Path]:
+    """`roster optimize --report` from a clean run for every bundled scenario."""
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    out = {}
+    for scenario in BUNDLED:
+        name = f"{scenario.parent.name}-{scenario.stem}"
+        folder = tmp_path_factory.mktemp(name)
+        if name == "skincare-scenario":
+            # the largest roster: explanations there cost 40 re-solves, covered on the other scenarios
+            args = ["optimize", str(scenario), "--out", str(folder)]
+            assert runner.invoke(main, args).exit_code == 0
+            result = runner.invoke(main, ["report", str(folder), "--no-explain", "--budgets", "10000,20000,30000"])
+        else:
+            result = runner.invoke(main, ["optimize", str(scenario), "--out", str(folder), "--report"])
+        assert result.exit_code == 0, result.output
+        out[name] = folder
+    return out
+
+
+def test_report_files_for_every_bundled_scenario(reports) -> None:
+    assert len(reports) == len(BUNDLED) == 4
+    for folder in reports.values():
+        for name in ("result.json", "roster.csv", "report.html", "allocation.xlsx", "summary.md"):
+            assert (folder / name).stat().st_size > 0, (folder, name)
+        html = (folder / "report.html").read_text()
+        for section in ("headline", "roster", "allocation", "overlap", "baselines", "assumptions", "proof"):
+            assert f'id="{section}"' in html
+        # self-contained: nothing is fetched (the SVG namespace is an identifier, not a request)
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+        assert "@import" not in html and "url(" not in html
+
+
+def test_excel_totals_equal_result_json_to_the_cent(reports) -> None:
+    from openpyxl import load_workbook
+
+    for folder in reports.values():
+        doc = json.loads((folder / "result.json").read_text())
+        wb = load_workbook(folder / "allocation.xlsx")
+        assert wb.sheetnames == ["Summary", "Roster", "By niche", "By platform", "Baselines", "Frontier", "Assumptions"]
+        summary = {row[0].value: row[1] for row in wb["Summary"].iter_rows(min_row=2)}
+        assert round(summary["Spend"].value, 2) == round(doc["total_cost"], 2)
+        assert summary["Spend"].number_format.startswith('"$"')
+        assert summary["Share of budget spent"].number_format == "0.0%"
+        roster = list(wb["Roster"].iter_rows(min_row=2, values_only=True))
+        assert len(roster) == doc["roster_size"]
+        assert round(sum(r[9] for r in roster), 2) == round(doc["total_cost"], 2)
+        assert isinstance(roster[0][9], float | int), "costs are numbers, not text"
+        assert wb["Roster"]["J2"].number_format.startswith('"$"')
+        by_platform = list(wb["By platform"].iter_rows(min_row=2, values_only=True))
+        assert round(sum(r[3] for r in by_platform), 2) == round(doc["total_cost"], 2)
+
+
+@needs_chromium
+def test_report_renders_in_headless_chromium(reports, tmp_path: Path) -> None:
+    for name, folder in reports.items():
+        url = (folder / "report.html").resolve().as_uri()
+        dom = _chromium(url, "--dump-dom", "--virtual-time-budget=3000")
+        assert dom.returncode == 0, dom.stderr[-2000:]
+        body = re.search(r"<body([^>]*)>", dom.stdout).group(1)
+        assert 'data-ready="1"' in body, (name, body)
+        assert 'data-errors="0"' in body, (name, body)
+        charts = int(re.search(r'data-charts="(\d+)"', body).group(1))
+        assert charts >= 5, (name, charts)
+        assert "ERR_NAME_NOT_RESOLVED" not in dom.stderr and "net::ERR" not in dom.stderr
+        shot = tmp_path / f"{name}.png"
+        result = _chromium(url, f"--screenshot={shot}", "--window-size=1280,2000")
+        assert result.returncode == 0 and shot.stat().st_size > 20_000
+
+
+@pytest.mark.parametrize("scenario", [s for s in BUNDLED if "target" not in s.name], ids=lambda p: p.parent.name)
+def test_optimum_beats_every_feasible_baseline_in_bundled_scenarios(scenario) -> None:
+    problem = load_problem(scenario)
+    result = optimize(problem)
+    for b in compute_baselines(problem):
+        assert b.roster, b.name
+        if b.feasible:
+            assert result.verification.value >= b.check.value - 1e-6, b.name
+    ratios = [
+        r["ratio_to_optimum"] for r in build_report(result, budgets=[problem.scenario.budget], explain=False).baselines
+    ]
+    assert all(r is not None for r in ratios)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(campaigns())
+def test_optimum_is_never_below_a_feasible_baseline(case) -> None:
+    sc, pool, overlap = case
+    sc = {k: v for k, v in sc.items() if k != "target"}
+    try:
+        problem = _problem(sc, pool, overlap)
+    except InputError:
+        return
+    result = optimize(problem, explain=False)
+    for b in compute_baselines(problem):
+        if b.feasible:
+            assert result.status == "optimal"
+            assert result.verification.value >= b.check.value - 1e-6, (b.name, b.roster, result.roster)
+
+
+def test_frontier_of_20_budgets_never_decreases(tmp_path: Path, runner) -> None:
+    scenario = SCENARIOS / "eco-fashion" / "scenario.yaml"
+    result = runner.invoke(main, ["frontier", str(scenario), "--budgets", "1000:20000:1000", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    rows = json.loads((tmp_path / "frontier.json").read_text())
+    assert len(rows) == 20
+    values = [r["value"] for r in rows if r["value"] is not None]
+    assert len(values) >= 15
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(values))
+    assert (tmp_path / "frontier.svg").read_text().startswith("<svg")
+    assert pd.read_csv(tmp_path / "frontier.csv").shape[0] == 20
+    header = result.stdout.splitlines()[0]
+    assert "budget" in header and "last $1,000" in header
+
+
+def test_frontier_reports_progress_and_marginals() -> None:
+    problem = load_problem(SCENARIOS / "eco-fashion" / "scenario.yaml")
+    seen: list[float] = []
+    points = frontier(problem, [8000, 9000, 10000], progress=seen.append)
+    assert seen == [8000, 9000, 10000]
+    assert points[1].marginal_value_per_1000 == pytest.approx(points[1].value - points[0].value)
+    assert points[1].value == pytest.approx(optimize(problem).verification.value)
+
+
+def test_explanations_are_found_by_re_solving() -> None:
+    path = SCENARIOS / "eco-fashion" / "scenario.yaml"
+    problem = load_problem(path)
+    base = optimize(problem)
+    chosen = sorted(c for c in base.roster if c not in problem.scenario.eligibility.include)[0]
+    e = explain_creator(problem, base, chosen)
+    assert e.chosen and e.value_change < 0
+    sc = problem.scenario
+    without = problem.with_scenario(sc.model_copy(update={"eligibility": sc.eligibility.model_copy(
+        update={"exclude": [*sc.eligibility.exclude, chosen]})}))  # fmt: skip
+    assert -e.value_change == pytest.approx(base.verification.value - optimize(without).verification.value)
+    assert e.replacements and chosen not in optimize(without).roster
+
+    # a creator not chosen: the pick price is where the optimum starts taking them
+    candidates = [c for c in problem.eligible[problem.eligible].index if c not in base.roster]
+    for cid in candidates[:15]:
+        e = explain_creator(problem, base, cid)
+        if e.pick_price is None:
+            continue
+        from optimizer.explain import _priced
+
+        assert cid in optimize(_priced(problem, cid, e.pick_price)).roster
+        assert cid not in optimize(_priced(problem, cid, e.pick_price + 2.0)).roster
+        break
+    else:
+        pytest.fail("no creator with a pick price among the first candidates")
+
+
+def test_explain_cli(runner) -> None:
+    path = SCENARIOS / "eco-fashion" / "scenario.yaml"
+    result = runner.invoke(main, ["explain", str(path), "--creator", "c-0007", "--creator", "c-0051"])
+    assert result.exit_code == 0, result.output
+    assert "c-0007 (not chosen): c-0007 is not eligible: fewer than 10,000 followers." in result.stdout
+    assert "c-0051 (chosen): c-0051 is on the roster because the scenario requires it (include)." in result.stdout
+
+
+HOSTILE = [
+    "<script>alert('x')</script>",
+    '=HYPERLINK("http://evil.example","click")',
+    "+SUM(A1:A9)",
+    "-2+3",
+    "@cmd",
+    "\u202eevil\u202c mark",
+    "emoji 🌱♻️👗",
+    "x" * 10_000,
+    "\ttab",
+]
+
+
+def test_hostile_names_are_inert_everywhere(tmp_path: Path, runner) -> None:
+    pool = base_pool()
+    pool["handle"] = [*HOSTILE[:8]]
+    pool.loc[0, "niche"] = "zero-waste;<b>bold</b>"
+    pool["note"] = [HOSTILE[8], *HOSTILE[:7]]
+    path = write_case(tmp_path / "in", {"budget": 100_000}, pool)
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["optimize", str(path), "--out", str(out), "--report"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "result.json").read_text())
+    assert len(doc["roster"]) == 8  # everyone is chosen, so every hostile name reaches every output
+
+    html = (out / "report.html").read_text()
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "<b>bold</b>" not in html
+    assert html.count("<script>") == 1  # ours only
+
+    csv = pd.read_csv(out / "roster.csv", dtype=str, keep_default_na=False)
+    for col in ("handle", "note"):
+        for cell in csv[col]:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+    from openpyxl import load_workbook
+
+    ws = load_workbook(out / "allocation.xlsx")["Roster"]
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                assert cell.data_type == "s" and not cell.value.startswith(("=", "+", "-", "@", "\t"))
+
+    md = (out / "summary.md").read_text()
+    assert "<script>" not in md and "&lt;script&gt;" in md and "<b>bold</b>" not in md
+
+    if CHROMIUM:
+        dom = _chromium((out / "report.html").resolve().as_uri(), "--dump-dom", "--virtual-time-budget=3000")
+        body = re.search(r"<body([^>]*)>", dom.stdout).group(1)
+        assert 'data-errors="0"' in body and 'data-ready="1"' in body
+
+
+def test_report_renderers_share_one_context() -> None:
+    problem = load_problem(SCENARIOS / "crossfit" / "scenario.yaml")
+    rep = build_report(optimize(problem), budgets=[40000], explain=False)
+    html, md = render_html(rep), render_markdown(rep)
+    spend = f"${rep.doc['total_cost']:,.2f}"
+    assert spend in html and spend in md
+    assert "meets every rule" in md and "Budget frontier" in md
+
+
+def test_report_on_a_missing_result(tmp_path: Path, runner) -> None:
+    result = runner.invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "result.json: not found" in result.stderr
