@@ -153,6 +153,9 @@ def parse_count(text: pd.Series) -> pd.Series:
     >>> parse_count(pd.Series(["12400", "12,400", "12.4K", "1.2M", "x"])).tolist()[:4]
     [12400.0, 12400.0, 12400.0, 1200000.0]
     """
+    plain = _to_float(text) if pd.api.types.is_numeric_dtype(text) else _to_float(_as_text(text))
+    if not plain.isna().any():
+        return plain  # the common case: plain numbers, no regex needed
     s = _as_text(text).str.replace(",", "", regex=False).str.replace(" ", "", regex=False).str.upper()
     parts = s.str.extract(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:E[+-]?\d+)?)([KMB]?)$")
     number = _to_float(parts[0])
@@ -262,7 +265,8 @@ def pool_from_frame(
         )
 
     out["handle"] = _as_text(frame["handle"]).to_numpy()
-    platform = _as_text(frame["platform"]).map(normalise_label)
+    platform_text = _as_text(frame["platform"])
+    platform = platform_text.map({v: normalise_label(v) for v in platform_text.unique()})
     bad = (platform == "").to_numpy()
     if bad.any():
         _fail(
@@ -293,9 +297,11 @@ def pool_from_frame(
     out["engagement_rate"] = _rate(frame, out, source, "engagement_rate", 0.0, 1.0).to_numpy()
 
     # a plain list keeps each cell a tuple (numpy would turn equal-length tuples into a 2-D array)
-    out["niches"] = [
-        tuple(sorted({normalise_label(p) for p in cell.split(";") if p.strip()})) for cell in _as_text(frame["niche"])
-    ]
+    cells = _as_text(frame["niche"])
+    distinct = {
+        cell: tuple(sorted({normalise_label(p) for p in cell.split(";") if p.strip()})) for cell in cells.unique()
+    }
+    out["niches"] = [distinct[cell] for cell in cells]
 
     cost = _parse_number(frame["cost"])
     bad = (cost.isna() | ~np.isfinite(cost) | (cost < 0)).to_numpy()
@@ -467,12 +473,14 @@ def overlap_from_frame(raw: pd.DataFrame, pool_ids: pd.Index, source: str = "ove
             raw["overlap"],
             "is outside [0, 1]; overlap is the share of the smaller audience that follows both",
         )
-    known = pool_ids
-    for col, ids in (("creator_a", a), ("creator_b", b)):
-        bad = ~pd.Index(ids).isin(known)
+    # work on integer positions in the (sorted) pool index: fast, and position order is id order
+    code_a = pool_ids.get_indexer(a)
+    code_b = pool_ids.get_indexer(b)
+    for col, codes, ids in (("creator_a", code_a, a), ("creator_b", code_b, b)):
+        bad = codes < 0
         if bad.any():
             _fail(OverlapError, source, ctx, bad, col, pd.Series(ids), "is not a creator_id in the pool")
-    bad = a == b
+    bad = code_a == code_b
     if bad.any():
         _fail(
             OverlapError,
@@ -483,19 +491,24 @@ def overlap_from_frame(raw: pd.DataFrame, pool_ids: pd.Index, source: str = "ove
             pd.Series(b),
             "is the same creator as creator_a; a creator cannot overlap with itself",
         )
-    lo = np.where(a < b, a, b)
-    hi = np.where(a < b, b, a)
-    pairs = pd.DataFrame({"a": lo, "b": hi, "overlap": value.to_numpy(), "row": rows})
-    dup = pairs.duplicated(["a", "b"], keep=False).to_numpy()
+    lo = np.minimum(code_a, code_b)
+    hi = np.maximum(code_a, code_b)
+    key = lo.astype(np.int64) * len(pool_ids) + hi
+    dup = pd.Series(key).duplicated(keep=False).to_numpy()
     if dup.any():
         first = np.flatnonzero(dup)[0]
-        same = pairs[(pairs["a"] == pairs["a"].iloc[first]) & (pairs["b"] == pairs["b"].iloc[first])]["row"].tolist()
+        same = rows[key == key[first]].tolist()
         raise OverlapError(
-            f"{source}: the pair {pairs['a'].iloc[first]} / {pairs['b'].iloc[first]} is listed on rows "
+            f"{source}: the pair {pool_ids[lo[first]]} / {pool_ids[hi[first]]} is listed on rows "
             f"{', '.join(map(str, same))}; list each pair once (overlap is the share of the smaller audience, "
             "so it is the same both ways)"
         )
-    return pairs.sort_values(["a", "b"], kind="stable").reset_index(drop=True)
+    order = np.argsort(key, kind="stable")
+    ids = pool_ids.to_numpy()
+    pairs = pd.DataFrame(
+        {"a": ids[lo[order]], "b": ids[hi[order]], "overlap": value.to_numpy()[order], "row": rows[order]}
+    )
+    return pairs
 
 
 def load_overlap(path: str | Path, pool_ids: pd.Index) -> pd.DataFrame:

@@ -19,9 +19,13 @@ from optimizer.errors import RosterError
 from optimizer.forecast import UNITS, total_weight
 from optimizer.model import build_model
 from optimizer.problem import Problem
+from optimizer.reduce import Reduction, reduce_model, submodel
 from optimizer.scenario import OBJECTIVES
 from optimizer.solve import DEFAULT_GAP, SolveOutcome, Status, solve_milp
 from optimizer.verify import Verification, verify_roster
+
+# Above this many eligible creators, prove most of them out before the MIP (optimizer/reduce.py).
+REDUCE_ABOVE = 3000
 
 
 class VerificationFailed(RosterError):
@@ -60,6 +64,7 @@ class Result:
     message: str = ""
     settings: dict[str, Any] = field(default_factory=dict)
     binding: list[dict[str, str]] = field(default_factory=list)
+    reduction: Reduction | None = None
 
     @property
     def exit_code(self) -> int:
@@ -198,6 +203,7 @@ class Result:
                 "time_limit": self.settings.get("time_limit"),
                 "gap_setting": self.settings.get("gap"),
             },
+            "reduction": self.reduction.to_dict() if self.reduction else None,
             "verification": {
                 "passed": v.passed,
                 "checks": v.checks,
@@ -258,6 +264,7 @@ def optimize(
     verbose: bool = False,
     explain: bool = True,
     start: dict[str, int] | None = None,
+    reduce: bool | None = None,
 ) -> Result:
     """Find the best roster for a campaign, verify it, or explain why there is none.
 
@@ -276,6 +283,9 @@ def optimize(
         On infeasibility, find the conflicting rules (costs several re-solves).
     start : dict, optional
         A roster to warm-start the solver from (CBC only).
+    reduce : bool, optional
+        Prove most creators out before the MIP (`optimizer.reduce`); default: when more than
+        `REDUCE_ABOVE` creators are eligible.
 
     Returns
     -------
@@ -288,7 +298,21 @@ def optimize(
     """
     settings = {"solver": solver, "time_limit": time_limit, "gap": gap}
     milp = build_model(problem)
-    outcome = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose, start=start)
+    reduction = None
+    if reduce if reduce is not None else len(milp.creator_ids) > REDUCE_ABOVE:
+        keep, reduction = reduce_model(
+            milp, lambda sub: solve_milp(sub, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
+        )
+    if reduction is not None and reduction.kept < len(milp.creator_ids):
+        sub, columns = submodel(milp, keep)
+        part = solve_milp(sub, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose, start=start)
+        if part.values is not None:
+            full = np.zeros(milp.n_cols)
+            full[columns] = part.values
+            part.values = full
+        outcome = part
+    else:
+        outcome = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose, start=start)
     if outcome.status == Status.INFEASIBLE:
         conflict = explain_infeasible(problem, milp, solver, time_limit or 30.0) if explain else None
         msg = conflict.explanation if conflict else "No roster satisfies every rule of the scenario."
@@ -316,5 +340,13 @@ def optimize(
         )
     binding = binding_rules(milp, outcome.values, problem.scenario.currency)  # type: ignore[arg-type]
     return Result(
-        problem, outcome.status.value, roster, outcome, check, message=msg, settings=settings, binding=binding
+        problem,
+        outcome.status.value,
+        roster,
+        outcome,
+        check,
+        message=msg,
+        settings=settings,
+        binding=binding,
+        reduction=reduction,
     )

@@ -50,6 +50,14 @@ def _under(amount: float, limit: float) -> bool:
     return amount < limit - REL_TOL * max(1.0, abs(limit))
 
 
+def _pairs_within(problem: Problem, roster: dict[str, int]) -> list[tuple[str, str, float]]:
+    """Listed pairs whose two creators are both on the roster (a pandas filter first: pools list millions)."""
+    pairs = problem.overlap
+    ids = list(roster)
+    both = pairs["a"].isin(ids).to_numpy() & pairs["b"].isin(ids).to_numpy()
+    return list(pairs.loc[both, ["a", "b", "overlap"]].itertuples(index=False, name=None))
+
+
 def roster_value(problem: Problem, roster: dict[str, int]) -> tuple[float, float]:
     """Value of a roster under the scenario's metric: (value of the posts, overlap discount)."""
     sc = problem.scenario
@@ -61,7 +69,7 @@ def roster_value(problem: Problem, roster: dict[str, int]) -> tuple[float, float
     discount = 0.0
     if sc.overlap_policy.discount:
         limit = sc.overlap_policy.max_pairwise
-        for a, b, o in problem.overlap[["a", "b", "overlap"]].itertuples(index=False):
+        for a, b, o in _pairs_within(problem, roster):
             if a in roster and b in roster and (limit is None or o <= limit):
                 discount += o * min(float(problem.metrics.at[a, metric]), float(problem.metrics.at[b, metric]))
     return gross, discount
@@ -203,7 +211,7 @@ def verify_roster(
     limit = sc.overlap_policy.max_pairwise
     if limit is not None:
         check("no two chosen creators share more than max_pairwise of their audience")
-        for a, b, o in problem.overlap[["a", "b", "overlap"]].itertuples(index=False):
+        for a, b, o in _pairs_within(problem, roster):
             if a in roster and b in roster and o > limit:
                 bad.append(f"{a} and {b} are both chosen but share {o:.0%} of their audience (limit {limit:.0%})")
 
