@@ -31,6 +31,7 @@ import numpy as np
 from optimizer.model import Block, Milp
 from optimizer.solve import _quiet
 
+CORE_SIZE = 150  # creators per ranking and per group rule in the first core
 LOCAL_KINDS = {"post_order", "overlap_conflicts", "overlap_discount"}
 TOL = 1e-7
 
@@ -212,7 +213,9 @@ def _bundle_costs(milp: Milp, d: np.ndarray) -> np.ndarray:
     return np.minimum.reduceat(within, np.searchsorted(cols, starts)) if len(cols) else np.zeros(0)
 
 
-def reduce_model(milp: Milp, solve_core, core_size: int = 150, max_rounds: int = 30) -> tuple[np.ndarray, Reduction]:
+def reduce_model(
+    milp: Milp, solve_core, core_size: int | None = None, max_rounds: int = 30
+) -> tuple[np.ndarray, Reduction]:
     """Creators that may be on an optimal roster (a bool mask), and what was proven.
 
     Parameters
@@ -233,6 +236,7 @@ def reduce_model(milp: Milp, solve_core, core_size: int = 150, max_rounds: int =
     reduction : Reduction
     """
     began = time.perf_counter()
+    core_size = core_size or CORE_SIZE
     n = len(milp.creator_ids)
     info = Reduction(creators=n, kept=n)
     core = _initial_core(milp, core_size)

@@ -1,0 +1,142 @@
+"""The reduction never changes the optimum: reduced and unreduced models against each other.
+
+Small random campaigns (every rule family, both modes) with the reduction forced on, where the brute
+force is cheap; and medium generated pools where the reduction actually removes most creators.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import optimizer.reduce as reduce_module
+from optimizer import build_problem, optimize, parse_scenario, pool_from_frame
+from optimizer.errors import InputError
+from optimizer.generate import PoolSpec, generate_pool
+from optimizer.model import build_model
+from optimizer.reduce import _bundle_costs, reduce_model, submodel
+from optimizer.solve import solve_milp
+from tests.test_bruteforce import _problem, campaigns
+
+WORK: dict[str, int] = {}
+
+
+class _tiny_core:
+    """A core of 2 creators per ranking, so pricing and fixing do the work (the default core covers small pools)."""
+
+    def __enter__(self):
+        self.saved = reduce_module.CORE_SIZE
+        reduce_module.CORE_SIZE = 2
+
+    def __exit__(self, *exc):
+        reduce_module.CORE_SIZE = self.saved
+
+
+def _count(result) -> None:
+    r = result.reduction
+    if r is not None:
+        WORK["priced"] = WORK.get("priced", 0) + (r.rounds > 1)
+        WORK["fixed"] = WORK.get("fixed", 0) + (r.kept < r.creators)
+
+
+def _same(a, b) -> None:
+    assert a.status == b.status
+    if a.roster:
+        va, vb = a.verification, b.verification
+        assert va.value == pytest.approx(vb.value, rel=1e-7, abs=1e-6)
+        assert (
+            va.total_cost == pytest.approx(vb.total_cost, rel=1e-7, abs=1e-6) or a.problem.scenario.mode == "maximise"
+        )
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(campaigns())
+def test_reduction_keeps_the_optimum_on_random_campaigns(case) -> None:
+    sc, pool, overlap = case
+    try:
+        problem = _problem(sc, pool, overlap)
+    except InputError:
+        return
+    with _tiny_core():
+        reduced = optimize(problem, reduce=True, explain=False)
+    _count(reduced)
+    _same(reduced, optimize(problem, reduce=False, explain=False))
+
+
+@st.composite
+def medium(draw):
+    seed = draw(st.integers(0, 10_000))
+    n = draw(st.integers(150, 600))
+    pool, pairs = generate_pool(PoolSpec(creators=n, seed=seed, niches=("a", "b", "c", "d")))
+    sc = {
+        "name": "medium", "pool": "(memory)", "overlap": "(memory)", "budget": draw(st.integers(500, 20_000)),
+        "objective": draw(st.sampled_from(["conversions", "emv", "reach"])),
+        "roster": {"max_creators": draw(st.integers(3, 25)), "min_creators": draw(st.integers(0, 3))},
+        "niches": {"a": {"min_creators": draw(st.integers(0, 2))}, "b": {"max_budget_share": draw(st.sampled_from([0.2, 0.5]))}},
+        "overlap_policy": {"max_pairwise": draw(st.sampled_from([0.2, 0.35])), "discount": draw(st.booleans())},
+        "assumptions": {"post_decay": draw(st.sampled_from([0.3, 0.6, 0.9]))},
+    }  # fmt: skip
+    if draw(st.booleans()):
+        sc["eligibility"] = {"followers": {"min": 10_000, "max": 100_000}}
+    if draw(st.integers(0, 3)) == 0:
+        sc["min_spend"] = sc["budget"] // 3
+    return sc, pool, pairs
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(medium(), st.sampled_from(["cbc", "highs"]))
+def test_reduction_keeps_the_optimum_on_generated_pools(case, solver) -> None:
+    sc, pool, pairs = case
+    problem = build_problem(parse_scenario(sc), pool_from_frame(pool, "gen"), pairs)
+    with _tiny_core():
+        reduced = optimize(problem, solver=solver, reduce=True, explain=False)
+    _count(reduced)
+    plain = optimize(problem, solver=solver, reduce=False, explain=False)
+    _same(reduced, plain)
+    if reduced.reduction is not None and reduced.roster:
+        assert reduced.reduction.kept <= reduced.reduction.creators
+
+
+def test_the_reduction_did_real_work_above() -> None:
+    # runs after the two property tests (file order): pricing rounds and fixing must both have happened
+    assert WORK.get("priced", 0) >= 10, WORK
+    assert WORK.get("fixed", 0) >= 10, WORK
+
+
+def test_reduction_removes_most_of_a_large_pool() -> None:
+    pool, pairs = generate_pool(PoolSpec(creators=4000, seed=5))
+    sc = parse_scenario({"name": "big", "pool": "(memory)", "overlap": "(memory)", "budget": 20_000,
+                         "roster": {"max_creators": 20}, "overlap_policy": {"max_pairwise": 0.35, "discount": True}})  # fmt: skip
+    problem = build_problem(sc, pool_from_frame(pool, "gen"), pairs)
+    reduced = optimize(problem, reduce=True)
+    assert reduced.reduction.kept < 0.25 * reduced.reduction.creators
+    assert reduced.reduction.lp_bound >= reduced.verification.value - 1e-6
+    _same(reduced, optimize(problem, reduce=False))
+
+
+def test_bundle_cost_is_the_least_prefix_sum() -> None:
+    pool = pd.DataFrame({"creator_id": ["a", "b"], "handle": "", "platform": "x", "followers": 1, "engagement_rate": 0,
+                         "niche": "", "cost": 1, "max_posts": [3, 1], "expected_conversions": [1, 1]})  # fmt: skip
+    problem = build_problem(parse_scenario({"name": "t", "pool": "p", "budget": 10}), pool_from_frame(pool))
+    milp = build_model(problem)
+    d = np.array([2.0, -3.0, 0.5, -1.0])  # a: posts 1..3, b: post 1
+    assert _bundle_costs(milp, d).tolist() == [-1.0, -1.0]
+
+
+def test_submodel_keeps_only_rows_inside() -> None:
+    pool, pairs = generate_pool(PoolSpec(creators=60, seed=2))
+    sc = parse_scenario({"name": "s", "pool": "p", "overlap": "o", "budget": 5000,
+                         "overlap_policy": {"max_pairwise": 0.3, "discount": True}})  # fmt: skip
+    milp = build_model(build_problem(sc, pool_from_frame(pool), pairs))
+    keep = np.zeros(len(milp.creator_ids), dtype=bool)
+    keep[::2] = True
+    sub, _ = submodel(milp, keep)
+    assert set(sub.creator_ids) == set(milp.creator_ids[keep])
+    for b in sub.blocks:
+        assert b.cols.max(initial=-1) < sub.n_cols
+    # a reduction whose core is everyone proves nothing away
+    mask, info = reduce_model(milp, lambda m: solve_milp(m), core_size=10_000)
+    assert mask.all() or info.kept == mask.sum()
