@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -170,8 +171,11 @@ def optimize_cmd(
     with_report: bool = False,
 ) -> None:
     """Find the best roster for SCENARIO (a YAML file) and write roster.csv and result.json."""
+    began = time.perf_counter()
     problem = load_problem(scenario)
+    loaded = time.perf_counter() - began
     result = optimize(problem, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
+    result.timings = {"load": round(loaded, 4), **result.timings}
     out = out if out is not None else Path("out") / scenario.stem
     write_result(result, out)
     if with_report and result.roster:

@@ -7,6 +7,7 @@ is the result.json contract.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,7 @@ class Result:
     settings: dict[str, Any] = field(default_factory=dict)
     binding: list[dict[str, str]] = field(default_factory=list)
     reduction: Reduction | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -204,6 +206,7 @@ class Result:
                 "gap_setting": self.settings.get("gap"),
             },
             "reduction": self.reduction.to_dict() if self.reduction else None,
+            "timings_seconds": self.timings,
             "verification": {
                 "passed": v.passed,
                 "checks": v.checks,
@@ -297,12 +300,23 @@ def optimize(
         If the independent checker rejects the solver's roster.
     """
     settings = {"solver": solver, "time_limit": time_limit, "gap": gap}
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 4)
+        clock = now
+
     milp = build_model(problem)
+    lap("build")
     reduction = None
     if reduce if reduce is not None else len(milp.creator_ids) > REDUCE_ABOVE:
         keep, reduction = reduce_model(
             milp, lambda sub: solve_milp(sub, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
         )
+    lap("reduce")
     if reduction is not None and reduction.kept < len(milp.creator_ids):
         sub, columns = submodel(milp, keep)
         part = solve_milp(sub, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose, start=start)
@@ -325,9 +339,11 @@ def optimize(
             settings=settings,
             message="The solver found no roster within the time limit; raise --time-limit.",
         )
+    lap("solve")
     roster = milp.posts(outcome.values)  # type: ignore[arg-type]
     reported = outcome.objective if problem.scenario.mode == "maximise" else None
     check = verify_roster(problem, roster, reported_value=reported)
+    lap("verify")
     if not check.passed:
         raise VerificationFailed(
             "The solver's roster failed the independent check, so nothing was written: " + "; ".join(check.violations)
@@ -349,4 +365,5 @@ def optimize(
         settings=settings,
         binding=binding,
         reduction=reduction,
+        timings=timings,
     )
