@@ -19,6 +19,7 @@ from optimizer.errors import ResultFileError, RosterError
 from optimizer.forecast import UNITS
 from optimizer.generate import DEFAULT_NICHES, PoolSpec, generate_pool
 from optimizer.output import result_json, write_result
+from optimizer.parallel import run_all
 from optimizer.problem import Problem, load_problem
 from optimizer.result import Result, optimize
 from optimizer.solve import DEFAULT_GAP, SOLVERS
@@ -286,7 +287,15 @@ def _progress_bar():
                     console=console, disable=not console.is_terminal)  # fmt: skip
 
 
-def _write_report(result: Result, out: Path, budgets: list[float] | None, explain: bool, solver: str) -> None:
+def _write_report(
+    result: Result,
+    out: Path,
+    budgets: list[float] | None,
+    explain: bool,
+    solver: str,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> None:
     from optimizer.report import build_report, write_report
 
     with _progress_bar() as bar:
@@ -298,7 +307,8 @@ def _write_report(result: Result, out: Path, budgets: list[float] | None, explai
                 tasks[stage] = bar.add_task(label, total=total)
             bar.update(tasks[stage], completed=done)
 
-        rep = build_report(result, budgets=budgets, explain=explain, solver=solver, progress=tick)
+        rep = build_report(result, budgets=budgets, explain=explain, solver=solver, progress=tick, scheduler=scheduler,
+                           workers=workers)  # fmt: skip
     files = write_report(rep, out)
     click.echo("Wrote " + ", ".join(str(f) for f in files))
 
@@ -316,7 +326,23 @@ def _write_report(result: Result, out: Path, budgets: list[float] | None, explai
 )
 @click.option("--no-explain", is_flag=True, help="Skip the value-lost-without-each-creator re-solves (faster).")
 @click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
-def report(result_dir: Path, scenario: Path | None, budgets: str | None, no_explain: bool, solver: str) -> None:
+@click.option(
+    "--scheduler",
+    default=None,
+    envvar="ROSTER_SCHEDULER",
+    metavar="tcp://HOST:PORT",
+    help="Run the re-solves on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local processes [default: one per core].")
+def report(
+    result_dir: Path,
+    scenario: Path | None,
+    budgets: str | None,
+    no_explain: bool,
+    solver: str,
+    scheduler: str | None,
+    workers: int | None,
+) -> None:
     """Write report.html, allocation.xlsx and summary.md for the result in RESULT_DIR.
 
     The roster in result.json is re-verified against the scenario first; baselines, the budget frontier
@@ -326,7 +352,9 @@ def report(result_dir: Path, scenario: Path | None, budgets: str | None, no_expl
     from optimizer.report import result_from_dir
 
     result = result_from_dir(result_dir, scenario)
-    _write_report(result, result_dir, parse_budgets(budgets) if budgets else None, not no_explain, solver)
+    _write_report(
+        result, result_dir, parse_budgets(budgets) if budgets else None, not no_explain, solver, scheduler, workers
+    )
 
 
 @main.command("frontier", epilog=EXIT_CODES)
@@ -343,7 +371,23 @@ def report(result_dir: Path, scenario: Path | None, budgets: str | None, no_expl
 )
 @click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per budget.")
-def frontier_cmd(scenario: Path, budgets: str, out: Path | None, solver: str, time_limit: float | None) -> None:
+@click.option(
+    "--scheduler",
+    default=None,
+    envvar="ROSTER_SCHEDULER",
+    metavar="tcp://HOST:PORT",
+    help="Run the re-solves on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local processes [default: one per core].")
+def frontier_cmd(
+    scenario: Path,
+    budgets: str,
+    out: Path | None,
+    solver: str,
+    time_limit: float | None,
+    scheduler: str | None,
+    workers: int | None,
+) -> None:
     """Solve SCENARIO at each budget: optimal value, CPA, roster size and what the last $1,000 buys."""
     import pandas as pd
 
@@ -354,8 +398,9 @@ def frontier_cmd(scenario: Path, budgets: str, out: Path | None, solver: str, ti
     todo = parse_budgets(budgets)
     problem = load_problem(scenario)
     with _progress_bar() as bar:
-        task = bar.add_task("Budget frontier", total=len(todo))
-        points = frontier(problem, todo, solver=solver, time_limit=time_limit, progress=lambda _: bar.advance(task))
+        task = bar.add_task("Budget frontier (solves)", total=None)
+        points = frontier(problem, todo, solver=solver, time_limit=time_limit, scheduler=scheduler, workers=workers,
+                          progress=lambda done, total: bar.update(task, completed=done, total=total))  # fmt: skip
     rows = [p.to_dict() for p in points]
     frame = pd.DataFrame(rows)
     cur = problem.scenario.currency
@@ -373,6 +418,13 @@ def frontier_cmd(scenario: Path, budgets: str, out: Path | None, solver: str, ti
     click.echo("Wrote " + ", ".join(str(f) for f in files))
 
 
+def _explain_full(shared: tuple, cid: str):
+    from optimizer.explain import explain_creator
+
+    problem, base, solver = shared
+    return explain_creator(problem, base, cid, solver=solver)
+
+
 def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:,.2f}"
 
@@ -381,14 +433,22 @@ def _fmt(x: float | None) -> str:
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--creator", "creators", multiple=True, required=True, help="Creator id (repeat for several).")
 @click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
-def explain_cmd(scenario: Path, creators: tuple[str, ...], solver: str) -> None:
+@click.option(
+    "--scheduler",
+    default=None,
+    envvar="ROSTER_SCHEDULER",
+    metavar="tcp://HOST:PORT",
+    help="Run the re-solves on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local processes [default: one per core].")
+def explain_cmd(
+    scenario: Path, creators: tuple[str, ...], solver: str, scheduler: str | None, workers: int | None
+) -> None:
     """Why each --creator is (or is not) on the optimal roster of SCENARIO, found by re-solving.
 
     For a chosen creator: the value lost without them and who replaces them. For one not chosen: what
     forcing them in costs, and the price per post at which the optimum would pick them.
     """
-    from optimizer.explain import explain_creator
-
     problem = load_problem(scenario)
     base = optimize(problem, solver=solver)
     if not base.roster:
@@ -396,10 +456,8 @@ def explain_cmd(scenario: Path, creators: tuple[str, ...], solver: str) -> None:
         sys.exit(base.exit_code)
     with _progress_bar() as bar:
         task = bar.add_task("Re-solving", total=len(creators))
-        answers = []
-        for cid in creators:
-            answers.append(explain_creator(problem, base, cid, solver=solver))
-            bar.advance(task)
+        answers = run_all(_explain_full, (problem, base, solver), list(creators), scheduler, workers,
+                          lambda done: bar.update(task, completed=done))  # fmt: skip
     for e in answers:
         click.echo(f"{e.creator_id} ({'chosen' if e.chosen else 'not chosen'}): {e.text}")
 

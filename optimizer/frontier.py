@@ -6,10 +6,12 @@ solve is warm-started from the previous optimum, which stays feasible when only 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from optimizer.errors import ScenarioError
+from optimizer.parallel import run_all
 from optimizer.problem import Problem
 from optimizer.result import Result, optimize
 
@@ -66,12 +68,31 @@ def _with_budget(problem: Problem, budget: float) -> Problem:
     return problem.with_scenario(problem.scenario.model_copy(update={"budget": budget}))
 
 
+def _summary(result: Result) -> dict:
+    d = result.to_dict()
+    has = bool(result.roster)
+    return {
+        "status": result.status, "value": d["value"], "cost": d["total_cost"] if has else None,
+        "creators": d["roster_size"], "conversions": d["totals_before_overlap_discount"]["conversions"] if has else None,
+        "cpa": d["cpa"], "roster": dict(result.roster),
+    }  # fmt: skip
+
+
+def _solve_budget(problem: Problem, job: tuple) -> dict:
+    """One frontier job (module level so it can run in another process or on a Dask worker)."""
+    budget, solver, time_limit, start = job
+    result = optimize(_with_budget(problem, budget), solver=solver, time_limit=time_limit, explain=False, start=start)
+    return _summary(result)
+
+
 def frontier(
     problem: Problem,
     budgets: list[float],
     solver: str = "cbc",
     time_limit: float | None = None,
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    scheduler: str | None = None,
+    workers: int | None = 1,
 ) -> list[FrontierPoint]:
     """Solve the scenario at each budget.
 
@@ -84,41 +105,45 @@ def frontier(
     time_limit : float, optional
         Per solve.
     progress : callable, optional
-        Called with each budget once it is done (drives the progress bar).
+        ``progress(done, total)`` after each solve (drives the progress bar).
+    scheduler : str, optional
+        Dask scheduler address (see `optimizer.parallel`).
+    workers : int, optional
+        Local processes; 1 (the default) solves in this process, in increasing budget order, each solve
+        warm-started from the previous optimum (which stays feasible when only the budget grows).
 
     Returns
     -------
     list of FrontierPoint
         In increasing budget order. The marginal value of the last $1,000 is the optimum at the budget
-        minus the optimum at the budget less $1,000 (solved, unless that budget is itself on the frontier).
+        minus the optimum at the budget less $1,000 (solved too, unless that budget is itself on the frontier).
     """
     if problem.scenario.mode != "maximise":
         raise ScenarioError(f"{problem.source}: a budget frontier needs a maximising scenario, not a target")
-    solved: dict[float, Result] = {}
-    start: dict[str, int] | None = None
+    jobs = sorted({b for budget in budgets for b in (budget - STEP, budget) if b > 0})
+    tick = (lambda done: progress(done, len(jobs))) if progress else None
+    if scheduler or (workers or os.cpu_count() or 1) > 1:
+        summaries = run_all(
+            _solve_budget, problem, [(b, solver, time_limit, None) for b in jobs], scheduler, workers, tick
+        )
+        solved = dict(zip(jobs, summaries))
+    else:
+        solved = {}
+        start: dict[str, int] | None = None
+        for done, b in enumerate(jobs, start=1):
+            solved[b] = _solve_budget(problem, (b, solver, time_limit, start))
+            start = solved[b]["roster"] or start
+            if tick:
+                tick(done)
     points = []
     for budget in sorted(budgets):
-        for b in (budget - STEP, budget):
-            if b <= 0 or b in solved:
-                continue
-            result = optimize(
-                _with_budget(problem, b), solver=solver, time_limit=time_limit, explain=False, start=start
-            )
-            solved[b] = result
-            if result.roster:
-                start = result.roster
         r = solved[budget]
-        d = r.to_dict()
         below = solved.get(budget - STEP)
         marginal = None
-        if r.roster and below is not None and below.roster:
+        if r["roster"] and below is not None and below["roster"]:
             # only between two optimal rosters: below an infeasible budget there is nothing to compare with
-            marginal = r.verification.value - below.verification.value  # type: ignore[union-attr]
-        points.append(FrontierPoint(
-            budget=budget, status=r.status, value=d["value"], cost=d["total_cost"] if r.roster else None,
-            creators=d["roster_size"], conversions=d["totals_before_overlap_discount"]["conversions"] if r.roster else None,
-            cpa=d["cpa"], marginal_value_per_1000=marginal,
-        ))  # fmt: skip
-        if progress is not None:
-            progress(budget)
+            marginal = r["value"] - below["value"]
+        points.append(FrontierPoint(budget=budget, status=r["status"], value=r["value"], cost=r["cost"],
+                                    creators=r["creators"], conversions=r["conversions"], cpa=r["cpa"],
+                                    marginal_value_per_1000=marginal))  # fmt: skip
     return points

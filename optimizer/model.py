@@ -204,9 +204,13 @@ def build_model(problem: Problem) -> Milp:
 
     # overlaps among eligible creators
     pairs = problem.overlap
-    keep = pairs["a"].isin(position.index).to_numpy() & pairs["b"].isin(position.index).to_numpy()
-    pa = position.reindex(pairs["a"].to_numpy()[keep]).to_numpy(dtype=np.int64)
-    pb = position.reindex(pairs["b"].to_numpy()[keep]).to_numpy(dtype=np.int64)
+    # integer positions, not string lookups: pools list millions of pairs
+    model_pos = -np.ones(len(problem.pool.frame), dtype=np.int64)
+    model_pos[np.flatnonzero(problem.eligible.to_numpy())] = np.arange(n)
+    ia = model_pos[pairs["ia"].to_numpy(dtype=np.int64)]
+    ib = model_pos[pairs["ib"].to_numpy(dtype=np.int64)]
+    keep = (ia >= 0) & (ib >= 0)
+    pa, pb = ia[keep], ib[keep]
     po = pairs["overlap"].to_numpy(dtype=float)[keep]
     policy = sc.overlap_policy
     conflict = np.zeros(len(po), dtype=bool)

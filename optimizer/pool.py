@@ -163,6 +163,13 @@ def parse_count(text: pd.Series) -> pd.Series:
     return number * scale
 
 
+def _numeric(series: pd.Series) -> pd.Series | None:
+    """The column as float64 if it is already numeric (Parquet, XLSX, in-memory frames), else None."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return pd.Series(series.to_numpy(dtype=float, na_value=np.nan), index=series.index)
+    return None
+
+
 def parse_rate(text: pd.Series) -> pd.Series:
     """Parse rates written as ``0.045`` or ``4.5%``; NaN where unreadable.
 
@@ -171,6 +178,9 @@ def parse_rate(text: pd.Series) -> pd.Series:
     >>> parse_rate(pd.Series(["0.045", "4.5%", " 4.5 % "])).round(6).tolist()
     [0.045, 0.045, 0.045]
     """
+    numeric = _numeric(text)
+    if numeric is not None:
+        return numeric
     s = _as_text(text).str.replace(" ", "", regex=False)
     pct = s.str.endswith("%")
     number = _to_float(s.str.rstrip("%"))
@@ -178,6 +188,9 @@ def parse_rate(text: pd.Series) -> pd.Series:
 
 
 def _parse_number(text: pd.Series) -> pd.Series:
+    numeric = _numeric(text)
+    if numeric is not None:
+        return numeric
     s = _as_text(text).str.replace(",", "", regex=False).str.lstrip("$€£")
     return _to_float(s)
 
@@ -387,9 +400,13 @@ def pool_from_frame(
 def _rate(
     frame: pd.DataFrame, out: pd.DataFrame, source: str, name: str, lo: float, hi: float, optional: bool = False
 ) -> pd.Series:
-    text = _as_text(frame[name])
-    value = parse_rate(text)
-    blank = (text == "").to_numpy()
+    numeric = _numeric(frame[name])
+    if numeric is not None:
+        value, blank = numeric, numeric.isna().to_numpy()
+    else:
+        text = _as_text(frame[name])
+        value = parse_rate(text)
+        blank = (text == "").to_numpy()
     bad = (value.isna() | (value < lo) | (value > hi)).to_numpy()
     if optional:
         bad = bad & ~blank
@@ -444,7 +461,8 @@ def overlap_from_frame(raw: pd.DataFrame, pool_ids: pd.Index, source: str = "ove
     Returns
     -------
     pandas.DataFrame
-        Columns ``a``, ``b`` (``a < b``), ``overlap`` and ``row``, sorted by ``(a, b)``.
+        Columns ``a``, ``b`` (``a < b``), ``overlap``, ``row``, and ``ia``, ``ib`` (positions of a and b in
+        `pool_ids`), sorted by ``(a, b)``.
 
     Raises
     ------
@@ -505,9 +523,8 @@ def overlap_from_frame(raw: pd.DataFrame, pool_ids: pd.Index, source: str = "ove
         )
     order = np.argsort(key, kind="stable")
     ids = pool_ids.to_numpy()
-    pairs = pd.DataFrame(
-        {"a": ids[lo[order]], "b": ids[hi[order]], "overlap": value.to_numpy()[order], "row": rows[order]}
-    )
+    pairs = pd.DataFrame({"a": ids[lo[order]], "b": ids[hi[order]], "overlap": value.to_numpy()[order], "row": rows[order],
+                          "ia": lo[order], "ib": hi[order]})  # fmt: skip
     return pairs
 
 

@@ -64,7 +64,8 @@ class Problem:
 
     def with_scenario(self, scenario: Scenario) -> Problem:
         """The same pool and overlaps under another scenario (budget sweeps, what-ifs)."""
-        return build_problem(scenario, self.pool, self.overlap_raw(), self.scenario_path)
+        # the pool is unchanged, so its validated overlap pairs (with their positions) carry over
+        return build_problem(scenario, self.pool, self.overlap, self.scenario_path)
 
     def overlap_raw(self) -> pd.DataFrame:
         """The overlap table in file form (creator_a, creator_b, overlap)."""
@@ -192,11 +193,12 @@ def build_problem(
                 f"but that creator is not eligible: {reasons[cid]}"
             )
     if overlap is None:
-        pairs = pd.DataFrame(
-            {"a": pd.Series(dtype=object), "b": pd.Series(dtype=object), "overlap": pd.Series(dtype=float)}
-        )
+        pairs = pd.DataFrame({"a": pd.Series(dtype=object), "b": pd.Series(dtype=object), "overlap": pd.Series(dtype=float),
+                              "ia": pd.Series(dtype=np.int64), "ib": pd.Series(dtype=np.int64)})  # fmt: skip
     elif {"a", "b", "overlap"} <= set(overlap.columns):
         pairs = overlap
+        if not {"ia", "ib"} <= set(pairs.columns):
+            pairs = pairs.assign(ia=df.index.get_indexer(pairs["a"]), ib=df.index.get_indexer(pairs["b"]))
     else:
         pairs = overlap_from_frame(overlap, df.index, "overlap")
     metrics, forecast_notes = forecast(pool, scenario.assumptions)

@@ -24,6 +24,7 @@ from optimizer.explain import explain_creator
 from optimizer.forecast import UNITS
 from optimizer.frontier import FrontierPoint, frontier
 from optimizer.output import neutralise, write_files
+from optimizer.parallel import run_all
 from optimizer.problem import Problem, load_problem
 from optimizer.result import Result, VerificationFailed
 from optimizer.scenario import OBJECTIVES, TIERS
@@ -76,6 +77,8 @@ def build_report(
     explain: bool = True,
     solver: str = "cbc",
     progress: Callable[[str, int, int], None] | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> Report:
     """Compute everything the report needs: baselines, the budget frontier and per-creator explanations.
 
@@ -90,6 +93,8 @@ def build_report(
     solver : str
     progress : callable, optional
         ``progress(stage, done, total)`` for a progress bar.
+    scheduler, workers
+        Where the re-solves run (see `optimizer.parallel`): local processes by default.
 
     Returns
     -------
@@ -108,25 +113,27 @@ def build_report(
     points: list[FrontierPoint] = []
     if problem.scenario.mode == "maximise" and problem.scenario.budget:
         todo = budgets or default_budgets(problem.scenario.budget)
-        done = {"n": 0}
 
-        def tick(_: float) -> None:
-            done["n"] += 1
+        def tick(done: int, total: int) -> None:
             if progress:
-                progress("frontier", done["n"], len(todo))
+                progress("frontier", done, total)
 
-        points = frontier(problem, todo, solver=solver, progress=tick)
+        points = frontier(problem, todo, solver=solver, progress=tick, scheduler=scheduler, workers=workers)
     lost: dict[str, float | None] = {}
     repl: dict[str, str] = {}
     if explain:
         ids = sorted(result.roster)
-        for i, cid in enumerate(ids):
-            e = explain_creator(problem, result, cid, solver=solver, price_search=False)
+        answers = run_all(_explain_job, (problem, result, solver), ids, scheduler, workers,
+                          (lambda done: progress("explain", done, len(ids))) if progress else None)  # fmt: skip
+        for cid, e in zip(ids, answers):
             lost[cid] = None if e.value_change is None else -e.value_change
             repl[cid] = ", ".join(e.replacements)
-            if progress:
-                progress("explain", i + 1, len(ids))
     return Report(doc, problem, baselines, points, lost, repl)
+
+
+def _explain_job(shared: tuple, cid: str):
+    problem, base, solver = shared
+    return explain_creator(problem, base, cid, solver=solver, price_search=False)
 
 
 def _conversions(problem: Problem, roster: dict[str, int]) -> float:

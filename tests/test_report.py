@@ -157,9 +157,9 @@ def test_frontier_of_20_budgets_never_decreases(tmp_path: Path, runner) -> None:
 
 def test_frontier_reports_progress_and_marginals() -> None:
     problem = load_problem(SCENARIOS / "eco-fashion" / "scenario.yaml")
-    seen: list[float] = []
-    points = frontier(problem, [8000, 9000, 10000], progress=seen.append)
-    assert seen == [8000, 9000, 10000]
+    seen: list[tuple[int, int]] = []
+    points = frontier(problem, [8000, 9000, 10000], progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]  # 7000 is solved too, for the marginal at 8000
     assert points[1].marginal_value_per_1000 == pytest.approx(points[1].value - points[0].value)
     assert points[1].value == pytest.approx(optimize(problem).verification.value)
 
