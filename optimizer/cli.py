@@ -69,11 +69,10 @@ def main() -> None:
     and prove how close to optimal it is."""
 
 
-def _summary(result: Result, out: Path | None) -> str:
-    d = result.to_dict()
+def _summary(d: dict[str, Any], roster: dict[str, int], out: Path | None) -> str:
     cur = d["currency"]
     lines = [f"{d['scenario']}: {d['status']} ({d['message']})"]
-    if result.roster:
+    if roster:
         o = d["solver"]
         if d["mode"] == "min_cost":
             lines.append(
@@ -124,7 +123,7 @@ def _summary(result: Result, out: Path | None) -> str:
     for note in d["notes"]:
         lines.append(f"  Note: {note}")
     if out is not None:
-        written = ["result.json"] + (["roster.csv"] if result.roster else [])
+        written = ["result.json"] + (["roster.csv"] if roster else [])
         lines.append("Wrote " + ", ".join(str(out / w) for w in written))
     return "\n".join(lines)
 
@@ -178,13 +177,14 @@ def optimize_cmd(
     result = optimize(problem, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
     result.timings = {"load": round(loaded, 4), **result.timings}
     out = out if out is not None else Path("out") / scenario.stem
-    write_result(result, out)
+    doc = result.to_dict()  # built once: written, then summarised
+    write_result(result, out, doc)
     if with_report and result.roster:
         _write_report(result, out, None, True, solver)
     if as_json:
-        click.echo(result_json(result), nl=False)
+        click.echo(result_json(result, doc), nl=False)
     else:
-        text = _summary(result, out)
+        text = _summary(doc, result.roster, out)
         click.echo(text, err=result.status not in ("optimal", "feasible"))
     sys.exit(result.exit_code)
 

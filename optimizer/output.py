@@ -73,12 +73,12 @@ def write_files(directory: Path, contents: dict[str, str | bytes]) -> list[Path]
     return [final for _, final in staged]
 
 
-def result_json(result: Result) -> str:
-    """result.json text."""
-    return json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+def result_json(result: Result, doc: dict | None = None) -> str:
+    """result.json text (from `doc` when the caller already has ``result.to_dict()``)."""
+    return json.dumps(doc or result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def write_result(result: Result, directory: str | Path) -> list[Path]:
+def write_result(result: Result, directory: str | Path, doc: dict | None = None) -> list[Path]:
     """Write result.json (always) and roster.csv (when there is a roster) into `directory`.
 
     Returns
@@ -87,7 +87,7 @@ def write_result(result: Result, directory: str | Path) -> list[Path]:
         The files written.
     """
     directory = Path(directory)
-    files: dict[str, str | bytes] = {"result.json": result_json(result)}
+    files: dict[str, str | bytes] = {"result.json": result_json(result, doc)}
     if result.roster:
         files["roster.csv"] = safe_frame(result.roster_table()).to_csv(index=False)
     return write_files(directory, files)
