@@ -425,6 +425,61 @@ def _explain_full(shared: tuple, cid: str):
     return explain_creator(problem, base, cid, solver=solver)
 
 
+def _batch_job(shared: tuple, scenario: str) -> dict[str, Any]:
+    """Optimise one scenario of a batch and write its results (runs in a worker process or on Dask)."""
+    out_root, solver, time_limit = shared
+    path = Path(scenario)
+    out = Path(out_root) / path.parent.name / path.stem
+    try:
+        result = optimize(load_problem(path), solver=solver, time_limit=time_limit)
+    except RosterError as exc:
+        return {"scenario": scenario, "status": "error", "exit_code": exc.exit_code, "message": str(exc), "out": None}
+    doc = result.to_dict()
+    write_result(result, out, doc)
+    return {"scenario": scenario, "status": result.status, "exit_code": result.exit_code, "message": result.message,
+            "value": doc["value"], "cost": doc["total_cost"], "creators": doc["roster_size"], "out": str(out)}  # fmt: skip
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Results go to OUT/<scenario folder>/<scenario name>/.",
+)
+@click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per scenario.")
+@click.option(
+    "--scheduler",
+    default=None,
+    envvar="ROSTER_SCHEDULER",
+    metavar="tcp://HOST:PORT",
+    help="Run on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local processes [default: one per core].")
+def batch(scenarios: tuple[Path, ...], out: Path, solver: str, time_limit: float | None, scheduler: str | None,
+          workers: int | None) -> None:  # fmt: skip
+    """Optimise several SCENARIOS in parallel; each gets its own result.json and roster.csv.
+
+    Exits with the worst exit code of the batch (2 bad input, 3 infeasible, 1 other), 0 when all solved.
+    """
+    with _progress_bar() as bar:
+        task = bar.add_task("Scenarios", total=len(scenarios))
+        rows = run_all(_batch_job, (str(out), solver, time_limit), [str(p) for p in scenarios], scheduler, workers,
+                       lambda done: bar.update(task, completed=done))  # fmt: skip
+    for r in rows:
+        if r["out"]:
+            click.echo(f"{r['scenario']}: {r['status']}, {r['creators']} creators, value {_fmt(r['value'])}, "
+                       f"cost {_fmt(r['cost'])} -> {r['out']}")  # fmt: skip
+        else:
+            click.echo(f"{r['scenario']}: {r['status']}: {r['message']}", err=True)
+    worst = max((r["exit_code"] for r in rows), key=lambda c: {0: 0, 3: 1, 1: 2, 2: 3}.get(c, 2))
+    sys.exit(worst)
+
+
 def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:,.2f}"
 

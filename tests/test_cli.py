@@ -242,3 +242,69 @@ def test_generate_is_seeded(tmp_path: Path, runner) -> None:
         assert result.exit_code == 0 and "Wrote 200 creators" in result.stdout
     assert (tmp_path / "a" / "creators.csv").read_bytes() == (tmp_path / "b" / "creators.csv").read_bytes()
     assert (tmp_path / "a" / "overlap.csv").read_bytes() == (tmp_path / "b" / "overlap.csv").read_bytes()
+
+
+def test_time_limited_run_reports_a_proven_gap() -> None:
+    """Through optimize(): a time limit keeps a sound bound and a verified roster (the limit itself is forced below)."""
+    import numpy as np
+
+    from optimizer import build_problem, optimize, parse_scenario, pool_from_frame
+
+    rng = np.random.default_rng(7)
+    n = 300
+    weights = rng.integers(10_000, 10_100, n)
+    frame = pd.DataFrame({"creator_id": [f"k{i:03d}" for i in range(n)], "handle": "", "platform": "x", "followers": 0,
+                          "engagement_rate": 0, "niche": [f"n{i % 7}" for i in range(n)], "cost": weights,
+                          "expected_conversions": weights + rng.integers(0, 5, n)})  # fmt: skip
+    sc = parse_scenario({"name": "hard", "pool": "p", "budget": float(weights.sum() // 2 + 7),
+                         "niches": {f"n{k}": {"max_creators": 22} for k in range(7)}})  # fmt: skip
+    problem = build_problem(sc, pool_from_frame(frame))
+    for solver in ("cbc", "highs"):
+        result = optimize(problem, solver=solver, time_limit=0.5)
+        d = result.to_dict()
+        assert result.status in ("optimal", "feasible")
+        assert d["bound"] >= d["objective_value"] - 1e-6, d
+        assert d["gap"] == pytest.approx((d["bound"] - d["objective_value"]) / d["objective_value"], abs=1e-9)
+        assert result.verification.passed
+        if result.status == "feasible":
+            assert "proven within" in result.message
+
+
+def test_cbc_bound_is_read_from_its_log() -> None:
+    from optimizer.solve import _cbc_bound
+
+    log = "Result - Stopped on time limit\n\nObjective value:                201813.00000000\nUpper bound:                    201843.228\nGap:   -0.00\n"
+    assert _cbc_bound(log, 201813.0) == 201843.228
+    assert _cbc_bound("Result - Optimal solution found\n", 5.0) == 5.0
+
+
+def test_solver_time_limit_gives_feasible_with_a_sound_bound() -> None:
+    """Near-equal weights and 30 overlapping capacity rows: CBC and HiGHS stop at a 0.3 s limit."""
+    import numpy as np
+
+    from optimizer.model import Block, Milp
+    from optimizer.solve import Status, solve_milp
+
+    rng = np.random.default_rng(3)
+    n = 400
+    w = rng.integers(1000, 1011, n).astype(float)
+    v = w + rng.integers(0, 6, n)
+    blocks = [Block("budget", "budget", "", 0, ["budget"], np.zeros(n, dtype=np.int64), np.arange(n), w, "<=",
+                    np.array([w.sum() // 2 + 7]))]  # fmt: skip
+    for j in range(30):
+        idx = rng.choice(n, 50, replace=False)
+        blocks.append(Block(f"cap[{j}]", "cap", "", 0, [f"cap{j}"], np.zeros(50, dtype=np.int64), idx, w[idx], "<=",
+                            np.array([25 * 1005 + 3.0])))  # fmt: skip
+    ids = np.array([f"k{i}" for i in range(n)], dtype=object)
+    milp = Milp(True, [f"x{i}" for i in range(n)], v, np.ones(n), np.ones(n, dtype=bool), blocks, ids,
+                np.arange(n), np.ones(n, dtype=np.int64), np.arange(n))  # fmt: skip
+    stopped = 0
+    for solver in ("cbc", "highs"):
+        out = solve_milp(milp, solver=solver, time_limit=0.3)
+        assert out.status in (Status.OPTIMAL, Status.FEASIBLE)
+        assert out.bound >= out.objective - 1e-6
+        if out.status == Status.FEASIBLE:
+            stopped += 1
+            assert out.gap > 0
+            assert out.gap == pytest.approx((out.bound - out.objective) / out.objective)
+    assert stopped >= 1, "the instance should be hard enough for at least one solver to hit the limit"

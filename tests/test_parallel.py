@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from optimizer import load_problem, optimize
@@ -64,3 +66,25 @@ def test_unreachable_scheduler_is_a_clear_error(runner, tmp_path) -> None:
                                   "--out", str(tmp_path)])  # fmt: skip
     assert result.exit_code == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
+
+
+def test_batch_of_scenarios_locally_and_on_dask(cluster, tmp_path, runner) -> None:
+    scenarios = [str(SCENARIOS / "crossfit" / "scenario.yaml"), str(SCENARIOS / "skincare" / "target.yaml")]
+    local = runner.invoke(main, ["batch", *scenarios, "--out", str(tmp_path / "local"), "--workers", "2"])
+    dask = runner.invoke(main, ["batch", *scenarios, "--out", str(tmp_path / "dask"), "--scheduler", cluster])
+    assert local.exit_code == dask.exit_code == 0, (local.output, dask.output)
+    for name in ("crossfit/scenario", "skincare/target"):
+        a = json.loads((tmp_path / "local" / name / "result.json").read_text())
+        b = json.loads((tmp_path / "dask" / name / "result.json").read_text())
+        assert a["roster"] == b["roster"] and a["objective_value"] == b["objective_value"]
+
+
+def test_batch_reports_the_worst_exit_code(tmp_path, runner) -> None:
+    from tests.conftest import write_case
+
+    bad = write_case(tmp_path / "bad", {"budjet": 1})
+    infeasible = write_case(tmp_path / "inf", {"budget": 10, "roster": {"min_creators": 8}})
+    result = runner.invoke(main, ["batch", str(infeasible), "--out", str(tmp_path / "o"), "--workers", "1"])
+    assert result.exit_code == 3
+    result = runner.invoke(main, ["batch", str(infeasible), str(bad), "--out", str(tmp_path / "o"), "--workers", "1"])
+    assert result.exit_code == 2 and "unknown key 'budjet'" in result.stderr
