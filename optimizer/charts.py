@@ -6,6 +6,7 @@ Each function returns an ``<svg>`` string sized by its arguments; text from a po
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 PALETTE = ("#2f6f4f", "#d08c2b", "#4a6fa5", "#a54a6f", "#6fa54a", "#8a6fa5", "#a58a4a", "#4aa5a0")
 
@@ -47,52 +48,13 @@ def bar_chart(labels: list[str], series: dict[str, list[float]], title: str, wid
     return "".join(parts)
 
 
-def scatter(points: list[tuple[float, float, bool, str]], title: str, xlabel: str, ylabel: str,
-            width: int = 560, height: int = 360) -> str:  # fmt: skip
-    """Cost vs value per creator; chosen creators drawn on top, highlighted. Points: (x, y, chosen, label)."""
+def _plot_frame(
+    title: str, xlabel: str, ylabel: str, width: int, height: int, xmax: float, ymax: float
+) -> tuple[list[str], Any]:
+    """The opening tag, title, axes, axis labels and half/full ticks; returns the parts and a point mapper."""
     left, bottom, top, right = 60, 40, 30, 20
-    xs = [p[0] for p in points] or [1.0]
-    ys = [p[1] for p in points] or [1.0]
-    xmax, ymax = max(xs) or 1.0, max(ys) or 1.0
-    sx = (width - left - right) / xmax
-    sy = (height - top - bottom) / ymax
-    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
-             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-             f'<text x="0" y="16" class="title">{escape(title)}</text>',
-             f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" class="axis"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" class="axis"/>',
-             f'<text x="{(width + left) / 2}" y="{height - 6}" text-anchor="middle" class="small">{escape(xlabel)}</text>',
-             f'<text x="12" y="{(height) / 2}" transform="rotate(-90 12 {height / 2})" text-anchor="middle" class="small">'
-             f"{escape(ylabel)}</text>"]  # fmt: skip
-    for frac in (0.5, 1.0):
-        parts.append(f'<text x="{left + frac * xmax * sx:.1f}" y="{height - bottom + 14}" text-anchor="middle" '
-                     f'class="small">{_fmt(frac * xmax)}</text>')  # fmt: skip
-        parts.append(f'<text x="{left - 4}" y="{height - bottom - frac * ymax * sy + 4:.1f}" text-anchor="end" '
-                     f'class="small">{_fmt(frac * ymax)}</text>')  # fmt: skip
-    for chosen in (False, True):
-        for x, y, c, label in points:
-            if c != chosen:
-                continue
-            cls = "picked" if c else "pool"
-            r = 4 if c else 2
-            parts.append(f'<circle cx="{left + x * sx:.1f}" cy="{height - bottom - y * sy:.1f}" r="{r}" class="{cls}">'
-                         f"<title>{escape(label)}</title></circle>")  # fmt: skip
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def line_chart(xs: list[float], ys: list[float | None], title: str, xlabel: str, ylabel: str,
-               marker: float | None = None, width: int = 560, height: int = 300) -> str:  # fmt: skip
-    """A line through (x, y) points (None gaps are skipped), with an optional vertical marker."""
-    left, bottom, top, right = 60, 40, 30, 20
-    pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
-    xmax = max(xs) if xs else 1.0
-    ymax = max([p[1] for p in pts] + [1e-12])
     sx = (width - left - right) / (xmax or 1.0)
-    sy = (height - top - bottom) / ymax
-    path = " ".join(
-        f"{'M' if i == 0 else 'L'}{left + x * sx:.1f},{height - bottom - y * sy:.1f}" for i, (x, y) in enumerate(pts)
-    )
+    sy = (height - top - bottom) / (ymax or 1.0)
     parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
              f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
              f'<text x="0" y="16" class="title">{escape(title)}</text>',
@@ -100,18 +62,51 @@ def line_chart(xs: list[float], ys: list[float | None], title: str, xlabel: str,
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" class="axis"/>',
              f'<text x="{(width + left) / 2}" y="{height - 6}" text-anchor="middle" class="small">{escape(xlabel)}</text>',
              f'<text x="12" y="{height / 2}" transform="rotate(-90 12 {height / 2})" text-anchor="middle" class="small">'
-             f"{escape(ylabel)}</text>",
-             f'<path d="{path}" class="line"/>']  # fmt: skip
-    for x, y in pts:
-        parts.append(f'<circle cx="{left + x * sx:.1f}" cy="{height - bottom - y * sy:.1f}" r="3" class="picked">'
-                     f"<title>{_fmt(x)}: {y:,.2f}</title></circle>")  # fmt: skip
+             f"{escape(ylabel)}</text>"]  # fmt: skip
     for frac in (0.5, 1.0):
         parts.append(f'<text x="{left + frac * xmax * sx:.1f}" y="{height - bottom + 14}" text-anchor="middle" '
                      f'class="small">{_fmt(frac * xmax)}</text>')  # fmt: skip
         parts.append(f'<text x="{left - 4}" y="{height - bottom - frac * ymax * sy + 4:.1f}" text-anchor="end" '
                      f'class="small">{_fmt(frac * ymax)}</text>')  # fmt: skip
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return left + x * sx, height - bottom - y * sy
+
+    return parts, at
+
+
+def scatter(points: list[tuple[float, float, bool, str]], title: str, xlabel: str, ylabel: str,
+            width: int = 560, height: int = 360) -> str:  # fmt: skip
+    """Cost vs value per creator; chosen creators drawn on top, highlighted. Points: (x, y, chosen, label)."""
+    xmax = max([p[0] for p in points] or [1.0]) or 1.0
+    ymax = max([p[1] for p in points] or [1.0]) or 1.0
+    parts, at = _plot_frame(title, xlabel, ylabel, width, height, xmax, ymax)
+    for chosen in (False, True):
+        for x, y, c, label in points:
+            if c == chosen:
+                cx, cy = at(x, y)
+                parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{4 if c else 2}" class="{"picked" if c else "pool"}">'
+                             f"<title>{escape(label)}</title></circle>")  # fmt: skip
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def line_chart(xs: list[float], ys: list[float | None], title: str, xlabel: str, ylabel: str,
+               marker: float | None = None, width: int = 560, height: int = 300) -> str:  # fmt: skip
+    """A line through (x, y) points (None gaps are skipped), with an optional vertical marker."""
+    pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
+    xmax = max(xs) if xs else 1.0
+    ymax = max([p[1] for p in pts] + [1e-12])
+    parts, at = _plot_frame(title, xlabel, ylabel, width, height, xmax, ymax)
+    path = " ".join(f"{'M' if i == 0 else 'L'}{at(x, y)[0]:.1f},{at(x, y)[1]:.1f}" for i, (x, y) in enumerate(pts))
+    parts.append(f'<path d="{path}" class="line"/>')
+    for x, y in pts:
+        cx, cy = at(x, y)
+        parts.append(
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3" class="picked"><title>{_fmt(x)}: {y:,.2f}</title></circle>'
+        )
     if marker is not None:
-        mx = left + marker * sx
-        parts.append(f'<line x1="{mx:.1f}" y1="{top}" x2="{mx:.1f}" y2="{height - bottom}" class="marker"/>')
+        mx = at(marker, 0)[0]
+        parts.append(f'<line x1="{mx:.1f}" y1="30" x2="{mx:.1f}" y2="{height - 40}" class="marker"/>')
     parts.append("</svg>")
     return "".join(parts)

@@ -277,6 +277,14 @@ def verify(scenario: Path, result_json: Path) -> None:
     sys.exit(1)
 
 
+def _parallel_options(command):
+    """--scheduler and --workers, shared by every command that runs independent solves."""
+    command = click.option("--workers", type=click.IntRange(min=1), default=None,
+                           help="Local processes [default: one per core].")(command)  # fmt: skip
+    return click.option("--scheduler", default=None, envvar="ROSTER_SCHEDULER", metavar="tcp://HOST:PORT",
+                        help="Run the solves on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].")(command)  # fmt: skip
+
+
 def _progress_bar():
     """A rich progress bar on standard error (so --json output stays clean); silent when not a terminal."""
     from rich.console import Console
@@ -326,14 +334,7 @@ def _write_report(
 )
 @click.option("--no-explain", is_flag=True, help="Skip the value-lost-without-each-creator re-solves (faster).")
 @click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
-@click.option(
-    "--scheduler",
-    default=None,
-    envvar="ROSTER_SCHEDULER",
-    metavar="tcp://HOST:PORT",
-    help="Run the re-solves on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].",
-)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local processes [default: one per core].")
+@_parallel_options
 def report(
     result_dir: Path,
     scenario: Path | None,
@@ -371,14 +372,7 @@ def report(
 )
 @click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per budget.")
-@click.option(
-    "--scheduler",
-    default=None,
-    envvar="ROSTER_SCHEDULER",
-    metavar="tcp://HOST:PORT",
-    help="Run the re-solves on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].",
-)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local processes [default: one per core].")
+@_parallel_options
 def frontier_cmd(
     scenario: Path,
     budgets: str,
@@ -452,14 +446,7 @@ def _batch_job(shared: tuple, scenario: str) -> dict[str, Any]:
 )
 @click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per scenario.")
-@click.option(
-    "--scheduler",
-    default=None,
-    envvar="ROSTER_SCHEDULER",
-    metavar="tcp://HOST:PORT",
-    help="Run on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].",
-)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local processes [default: one per core].")
+@_parallel_options
 def batch(scenarios: tuple[Path, ...], out: Path, solver: str, time_limit: float | None, scheduler: str | None,
           workers: int | None) -> None:  # fmt: skip
     """Optimise several SCENARIOS in parallel; each gets its own result.json and roster.csv.
@@ -488,14 +475,7 @@ def _fmt(x: float | None) -> str:
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--creator", "creators", multiple=True, required=True, help="Creator id (repeat for several).")
 @click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
-@click.option(
-    "--scheduler",
-    default=None,
-    envvar="ROSTER_SCHEDULER",
-    metavar="tcp://HOST:PORT",
-    help="Run the re-solves on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].",
-)
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Local processes [default: one per core].")
+@_parallel_options
 def explain_cmd(
     scenario: Path, creators: tuple[str, ...], solver: str, scheduler: str | None, workers: int | None
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -335,38 +336,26 @@ def pool_from_frame(
         if name in frame.columns:
             present.add(name)
             out[name] = _rate(frame, out, source, name, lo, hi, optional=True).to_numpy()
-    if "sentiment" in frame.columns:
-        present.add("sentiment")
-        value = _parse_number(frame["sentiment"])
-        blank = (_as_text(frame["sentiment"]) == "").to_numpy()
-        bad = ~blank & (value.isna() | (value < -1) | (value > 1)).to_numpy()
+
+    def optional_number(name: str, ok: Callable[[pd.Series], pd.Series], expected: str) -> tuple[pd.Series, np.ndarray]:
+        """An optional numeric column: blanks allowed, anything else must pass `ok` (numbers as given, or as text)."""
+        present.add(name)
+        value = _parse_number(frame[name])
+        numeric = _numeric(frame[name])
+        blank = numeric.isna().to_numpy() if numeric is not None else (_as_text(frame[name]) == "").to_numpy()
+        bad = ~blank & ~(ok(value).to_numpy() & value.notna().to_numpy())
         if bad.any():
-            _fail(
-                PoolError,
-                source,
-                out,
-                bad,
-                "sentiment",
-                frame["sentiment"],
-                "is not a sentiment; expected a number from -1 to 1",
-            )
+            _fail(PoolError, source, out, bad, name, frame[name], expected)
+        return value, blank
+
+    if "sentiment" in frame.columns:
+        value, _ = optional_number(
+            "sentiment", lambda v: v.between(-1, 1), "is not a sentiment; expected a number from -1 to 1"
+        )
         out["sentiment"] = value.to_numpy()
     if "max_posts" in frame.columns:
-        present.add("max_posts")
-        text = _as_text(frame["max_posts"])
-        value = _parse_number(text)
-        blank = (text == "").to_numpy()
-        bad = ~blank & (value.isna() | (value < 1) | (value != value.round())).to_numpy()
-        if bad.any():
-            _fail(
-                PoolError,
-                source,
-                out,
-                bad,
-                "max_posts",
-                frame["max_posts"],
-                "is not a post count; expected a whole number >= 1",
-            )
+        value, blank = optional_number("max_posts", lambda v: (v >= 1) & (v == v.round()),
+                                       "is not a post count; expected a whole number >= 1")  # fmt: skip
         out["max_posts"] = value.fillna(1).astype(int).to_numpy()
         if blank.any():
             notes.append(f"{int(blank.sum())} creator(s) have no max_posts; they offer 1 post.")
@@ -377,15 +366,9 @@ def pool_from_frame(
         out["country"] = _as_text(frame["country"]).map(normalise_label).to_numpy()
     for name in EXPECTED:
         if name in frame.columns:
-            present.add(name)
-            text = _as_text(frame[name])
-            value = _parse_number(text)
-            blank = (text == "").to_numpy()
-            bad = ~blank & (value.isna() | (value < 0) | ~np.isfinite(value)).to_numpy()
-            if bad.any():
-                _fail(
-                    PoolError, source, out, bad, name, frame[name], "is not a forecast; expected a number >= 0 or blank"
-                )
+            value, _ = optional_number(
+                name, lambda v: (v >= 0) & np.isfinite(v), "is not a forecast; expected a number >= 0 or blank"
+            )
             out[name] = value.to_numpy()
 
     known = set(REQUIRED) | set(POOL_FIELDS) | {"row"}

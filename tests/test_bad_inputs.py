@@ -223,6 +223,27 @@ CASES = [
         ["column 'followers' appears twice (columns 4 and 8)"],
     ),
     ("blank-id", {}, _pool(a=(6, "creator_id", " ")), None, ["row 8, column 'creator_id'", "is empty"]),
+    (
+        "sentiment-out-of-range",
+        {},
+        base_pool().assign(sentiment=["0.5", "0.1", "1.5", "", "0", "0", "0", "0"]),
+        None,
+        ["row 4 (creator c-03), column 'sentiment': value '1.5' is not a sentiment; expected a number from -1 to 1"],
+    ),
+    (
+        "max-posts-fraction",
+        {},
+        base_pool().assign(max_posts=["1", "2", "2.5", "", "1", "1", "1", "1"]),
+        None,
+        ["row 4 (creator c-03), column 'max_posts': value '2.5' is not a post count; expected a whole number >= 1"],
+    ),
+    (
+        "expected-negative",
+        {},
+        base_pool().assign(expected_emv=["1", "-2", "", "", "1", "1", "1", "1"]),
+        None,
+        ["row 3 (creator c-02), column 'expected_emv': value '-2' is not a forecast"],
+    ),
 ]
 
 
