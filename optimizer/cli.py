@@ -33,6 +33,10 @@ Exit codes:
   3  infeasible (the message names the requirements that conflict)"""
 
 
+_solver_option = click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True,
+                              help="CBC (bundled with PuLP) or HiGHS (through highspy).")  # fmt: skip
+
+
 def _fail(exc: RosterError) -> None:
     click.echo(f"Error: {exc}", err=True)
     sys.exit(exc.exit_code)
@@ -137,13 +141,7 @@ def _summary(d: dict[str, Any], roster: dict[str, int], out: Path | None) -> str
     default=None,
     help="Folder for roster.csv and result.json [default: out/<scenario name>].",
 )
-@click.option(
-    "--solver",
-    type=click.Choice(SOLVERS),
-    default="cbc",
-    show_default=True,
-    help="CBC (bundled with PuLP) or HiGHS (through highspy).",
-)
+@_solver_option
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
@@ -333,7 +331,7 @@ def _write_report(
     "--budgets", default=None, help="Frontier budgets, start:stop:step or a list [default: 25%-200% of the budget]."
 )
 @click.option("--no-explain", is_flag=True, help="Skip the value-lost-without-each-creator re-solves (faster).")
-@click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
+@_solver_option
 @_parallel_options
 def report(
     result_dir: Path,
@@ -370,7 +368,7 @@ def report(
     default=None,
     help="Folder for frontier.csv, frontier.json and frontier.svg [default: out/<scenario name>].",
 )
-@click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
+@_solver_option
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per budget.")
 @_parallel_options
 def frontier_cmd(
@@ -444,7 +442,7 @@ def _batch_job(shared: tuple, scenario: str) -> dict[str, Any]:
     show_default=True,
     help="Results go to OUT/<scenario folder>/<scenario name>/.",
 )
-@click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
+@_solver_option
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per scenario.")
 @_parallel_options
 def batch(scenarios: tuple[Path, ...], out: Path, solver: str, time_limit: float | None, scheduler: str | None,
@@ -474,7 +472,7 @@ def _fmt(x: float | None) -> str:
 @main.command("explain", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--creator", "creators", multiple=True, required=True, help="Creator id (repeat for several).")
-@click.option("--solver", type=click.Choice(SOLVERS), default="cbc", show_default=True)
+@_solver_option
 @_parallel_options
 def explain_cmd(
     scenario: Path, creators: tuple[str, ...], solver: str, scheduler: str | None, workers: int | None

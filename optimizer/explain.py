@@ -7,7 +7,7 @@ pick them (bisection on their price, each step a full solve).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from optimizer.problem import Problem, build_problem
 from optimizer.result import Result, optimize
@@ -49,8 +49,7 @@ def _priced(problem: Problem, cid: str, price: float) -> Problem:
     pool = problem.pool
     frame = pool.frame.copy()
     frame.loc[cid, "cost"] = price
-    repriced = type(pool)(frame=frame, source=pool.source, present=pool.present, extra_columns=pool.extra_columns,
-                          notes=pool.notes)  # fmt: skip
+    repriced = replace(pool, frame=frame)
     return build_problem(problem.scenario, repriced, problem.overlap, problem.scenario_path)
 
 

@@ -12,7 +12,6 @@ by key, so each key must stand for one requirement a planner can relax.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -353,15 +352,3 @@ def _group_blocks(
                 )
             )  # type: ignore[arg-type]
     return out
-
-
-def objective_of(milp: Milp, values: np.ndarray) -> float:
-    """Objective of a column-value vector."""
-    return float(milp.obj @ values)
-
-
-def is_integral(values: np.ndarray, tol: float = 1e-6) -> bool:
-    """True when every value is within `tol` of an integer."""
-    return bool(np.all(np.abs(values - np.round(values)) <= tol)) and not math.isnan(
-        float(values.sum() if len(values) else 0)
-    )

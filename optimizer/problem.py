@@ -67,10 +67,6 @@ class Problem:
         # the pool is unchanged, so its validated overlap pairs (with their positions) carry over
         return build_problem(scenario, self.pool, self.overlap, self.scenario_path)
 
-    def overlap_raw(self) -> pd.DataFrame:
-        """The overlap table in file form (creator_a, creator_b, overlap)."""
-        return self.overlap.rename(columns={"a": "creator_a", "b": "creator_b"})[["creator_a", "creator_b", "overlap"]]
-
 
 def _eligibility(scenario: Scenario, pool: Pool, source: str) -> tuple[pd.Series, pd.Series, list[str]]:
     df = pool.frame

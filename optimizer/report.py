@@ -21,13 +21,14 @@ from optimizer.baselines import compute_baselines
 from optimizer.charts import bar_chart, line_chart, scatter
 from optimizer.errors import ResultFileError
 from optimizer.explain import explain_creator
-from optimizer.forecast import UNITS
+from optimizer.forecast import UNITS, total_weight
 from optimizer.frontier import FrontierPoint, frontier
 from optimizer.output import neutralise, write_files
 from optimizer.parallel import run_all
 from optimizer.problem import Problem, load_problem
 from optimizer.result import Result, VerificationFailed
 from optimizer.scenario import OBJECTIVES, TIERS
+from optimizer.solve import SolveOutcome, Status
 from optimizer.verify import verify_roster
 
 _ILLEGAL_XLSX = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
@@ -137,8 +138,6 @@ def _explain_job(shared: tuple, cid: str):
 
 
 def _conversions(problem: Problem, roster: dict[str, int]) -> float:
-    from optimizer.forecast import total_weight
-
     decay = problem.scenario.assumptions.post_decay
     return float(sum(problem.metrics.at[c, "conversions"] * total_weight(k, decay) for c, k in roster.items()))
 
@@ -158,8 +157,6 @@ def result_from_dir(result_dir: Path, scenario: Path | None = None) -> Result:
     check = verify_roster(problem, roster, reported_value=doc.get("value") if doc.get("mode") == "maximise" else None)
     if not check.passed:
         raise VerificationFailed(f"{result_dir / 'result.json'} fails verification: " + "; ".join(check.violations))
-    from optimizer.solve import SolveOutcome, Status
-
     solver = doc.get("solver") or {}
     outcome = SolveOutcome(Status(doc["status"]), None, doc.get("objective_value"), doc.get("bound"), doc.get("gap"),
                            solver.get("name") or "", solver.get("seconds") or 0.0)  # fmt: skip
@@ -343,10 +340,7 @@ def render_xlsx(rep: Report) -> bytes:
         for row in rows:
             ws.append([_xlsx_text(v) for v in row])
             for col, fmt in formats.items():
-                cell = ws.cell(row=ws.max_row, column=col)
-                cell.number_format = fmt
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
+                ws.cell(row=ws.max_row, column=col).number_format = fmt
             for cell in ws[ws.max_row]:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula

@@ -70,7 +70,7 @@ def roster_value(problem: Problem, roster: dict[str, int]) -> tuple[float, float
     if sc.overlap_policy.discount:
         limit = sc.overlap_policy.max_pairwise
         for a, b, o in _pairs_within(problem, roster):
-            if a in roster and b in roster and (limit is None or o <= limit):
+            if limit is None or o <= limit:
                 discount += o * min(float(problem.metrics.at[a, metric]), float(problem.metrics.at[b, metric]))
     return gross, discount
 
@@ -212,7 +212,7 @@ def verify_roster(
     if limit is not None:
         check("no two chosen creators share more than max_pairwise of their audience")
         for a, b, o in _pairs_within(problem, roster):
-            if a in roster and b in roster and o > limit:
+            if o > limit:
                 bad.append(f"{a} and {b} are both chosen but share {o:.0%} of their audience (limit {limit:.0%})")
 
     gross, discount = roster_value(problem, roster)

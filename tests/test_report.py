@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -30,10 +31,11 @@ BUNDLED = sorted(SCENARIOS.glob("*/*.yaml"))
 
 
 def _chromium(url: str, *extra: str) -> subprocess.CompletedProcess:
+    profile = tempfile.mkdtemp(prefix="roster-chromium-")  # a fresh, throw-away browser profile
     return subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={Path(url).parent}/chromium-profile", *extra, url],
+         "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}", *extra, url],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
