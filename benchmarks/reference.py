@@ -40,9 +40,9 @@ def main(path: str) -> None:
         members = [c for c in x if label in frame.at[c, "niches"]]
         if rule.min_creators is not None:
             prob += pulp.lpSum([x[c] for c in members]) >= rule.min_creators
-        if rule.max_budget_share is not None:
+        if rule.max_spend_share is not None:
             spend = pulp.lpSum([frame.at[c, "cost"] * x[c] for c in x])
-            prob += pulp.lpSum([frame.at[c, "cost"] * x[c] for c in members]) <= rule.max_budget_share * spend
+            prob += pulp.lpSum([frame.at[c, "cost"] * x[c] for c in members]) <= rule.max_spend_share * spend
     policy = sc.overlap_policy
     penalties = []
     for row in problem.overlap.itertuples(index=False):

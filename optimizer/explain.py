@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from optimizer.pipeline import optimize
 from optimizer.problem import Problem, build_problem
-from optimizer.result import Result, optimize
+from optimizer.result import Result
 
 PRICE_TOLERANCE = 1.0  # currency units: bisection stops within $1
 

@@ -19,28 +19,15 @@ import numpy as np
 import pandas as pd
 
 from optimizer.pool import Pool
-from optimizer.scenario import OBJECTIVES, TIERS, Assumptions
+from optimizer.scenario import OBJECTIVES, Assumptions
+from optimizer.tiers import tier_of
 
-# Lower follower bound of each tier (DOMAIN.md); a count below 10k is nano.
-TIER_FLOORS: tuple[float, ...] = (0, 10_000, 100_000, 500_000, 1_000_000)
 UNITS: dict[str, str] = {
     "conversions": "expected purchases",
     "emv": "earned media value, currency",
     "engagements": "expected engagements (likes, comments, shares, saves)",
     "reach": "expected people reached",
 }
-
-
-def tier_of(followers: np.ndarray | pd.Series) -> np.ndarray:
-    """Follower tier names: nano < 10k <= micro < 100k <= mid < 500k <= macro < 1M <= mega.
-
-    Examples
-    --------
-    >>> tier_of(np.array([9_999, 10_000, 250_000, 1_000_000])).tolist()
-    ['nano', 'micro', 'mid', 'mega']
-    """
-    idx = np.searchsorted(np.asarray(TIER_FLOORS), np.asarray(followers, dtype=float), side="right") - 1
-    return np.asarray(TIERS, dtype=object)[np.clip(idx, 0, len(TIERS) - 1)]
 
 
 def forecast(pool: Pool, assumptions: Assumptions) -> tuple[pd.DataFrame, list[str]]:

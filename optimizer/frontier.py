@@ -6,14 +6,17 @@ solve is warm-started from the previous optimum, which stays feasible when only 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from optimizer.errors import ScenarioError
+from optimizer.formatting import money, num
 from optimizer.parallel import run_all
+from optimizer.pipeline import optimize
 from optimizer.problem import Problem
-from optimizer.result import Result, optimize
+from optimizer.result import Result
 
 STEP = 1000.0  # "the last $1,000"
 
@@ -147,3 +150,29 @@ def frontier(
                                     creators=r["creators"], conversions=r["conversions"], cpa=r["cpa"],
                                     marginal_value_per_1000=marginal))  # fmt: skip
     return points
+
+
+def frontier_table(points: list[FrontierPoint], problem: Problem) -> str:
+    """The frontier as a fixed-width text table (what `roster frontier` prints)."""
+    cur = problem.scenario.currency
+    metric = problem.scenario.value_metric
+    lines = [f"{'budget':>12} {'status':>10} {'expected ' + metric:>22} {'spend':>12} {'creators':>8} {'CPA':>10} "
+             f"{'last $1,000':>12}"]  # fmt: skip
+    for p in points:
+        lines.append(f"{money(p.budget, cur):>12} {p.status:>10} {num(p.value):>22} {money(p.cost, cur):>12} "
+                     f"{p.creators:>8} {money(p.cpa, cur):>10} {num(p.marginal_value_per_1000):>12}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def frontier_files(points: list[FrontierPoint], problem: Problem) -> dict[str, str | bytes]:
+    """frontier.csv, frontier.json and frontier.svg (a line chart with the campaign's budget marked)."""
+    import pandas as pd
+
+    from optimizer.charts import line_chart
+
+    sc = problem.scenario
+    rows = [p.to_dict() for p in points]
+    chart = line_chart([r["budget"] for r in rows], [r["value"] for r in rows], f"{sc.name}: budget frontier",
+                       f"budget ({sc.currency})", f"expected {sc.value_metric}", marker=sc.budget)  # fmt: skip
+    return {"frontier.csv": pd.DataFrame(rows).to_csv(index=False),
+            "frontier.json": json.dumps(rows, indent=2) + "\n", "frontier.svg": chart}  # fmt: skip

@@ -10,19 +10,18 @@ overlaps mostly within a niche.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optimizer.scenario import TIERS
+from optimizer.defaults import DEFAULT_NICHES
+from optimizer.tiers import TIER_FLOORS, TIERS
 
-TIER_RANGES = {
-    "nano": (1_000, 10_000),
-    "micro": (10_000, 100_000),
-    "mid": (100_000, 500_000),
-    "macro": (500_000, 1_000_000),
-    "mega": (1_000_000, 20_000_000),
-}
+# follower ranges to sample each tier from: the tier table's floors, with 1k as the smallest account
+# worth listing and 20M as the largest (the public top-1000 export tops out near there)
+_CEILINGS = (*list(TIER_FLOORS.values())[1:], 20_000_000)
+TIER_RANGES = {tier: (max(floor, 1_000), ceiling) for (tier, floor), ceiling in zip(TIER_FLOORS.items(), _CEILINGS)}
 # engagement rate ranges (low, high) by platform and tier
 ER_RANGES = {
     "instagram": {
@@ -43,7 +42,6 @@ ER_RANGES = {
 ER_RANGES["youtube"] = ER_RANGES["instagram"]
 # price relative to Instagram: TikTok nano $5-25 vs Instagram $10-100; YouTube nano $20-200
 PLATFORM_PRICE = {"instagram": 1.0, "tiktok": 0.35, "youtube": 2.0}
-DEFAULT_NICHES = ("sustainable-fashion", "zero-waste", "beauty", "fitness", "food", "travel", "parenting", "tech")
 WORDS = (
     "eco",
     "green",
@@ -196,3 +194,16 @@ def _pairs(rng: np.random.Generator, ids: np.ndarray, primary: np.ndarray, spec:
 def _norm(weights: tuple[float, ...]) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
     return w / w.sum()
+
+
+def write_pool(spec: PoolSpec, out: Path, fmt: str = "csv") -> tuple[int, int]:
+    """Generate a pool and write creators.<fmt> and overlap.<fmt> into `out`; returns (creators, pairs)."""
+    pool, pairs = generate_pool(spec)
+    out.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        pool.to_parquet(out / "creators.parquet", index=False)
+        pairs.to_parquet(out / "overlap.parquet", index=False)
+    else:
+        pool.to_csv(out / "creators.csv", index=False)
+        pairs.to_csv(out / "overlap.csv", index=False)
+    return len(pool), len(pairs)

@@ -6,7 +6,6 @@ leading apostrophe so Excel and Sheets show it instead of running it.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer.result import Result
+from optimizer.resultdoc import ResultDoc
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -73,12 +73,16 @@ def write_files(directory: Path, contents: dict[str, str | bytes]) -> list[Path]
     return [final for _, final in staged]
 
 
-def result_json(result: Result, doc: dict | None = None) -> str:
-    """result.json text (from `doc` when the caller already has ``result.to_dict()``)."""
-    return json.dumps(doc or result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+def result_files(result: Result, doc: ResultDoc | None = None) -> dict[str, str | bytes]:
+    """result.json (always) and roster.csv (when there is a roster), ready for `write_files`."""
+    doc = doc or result.to_doc()
+    files: dict[str, str | bytes] = {"result.json": doc.to_json()}
+    if result.roster:
+        files["roster.csv"] = safe_frame(result.roster_table()).to_csv(index=False)
+    return files
 
 
-def write_result(result: Result, directory: str | Path, doc: dict | None = None) -> list[Path]:
+def write_result(result: Result, directory: str | Path, doc: ResultDoc | None = None) -> list[Path]:
     """Write result.json (always) and roster.csv (when there is a roster) into `directory`.
 
     Returns
@@ -86,8 +90,4 @@ def write_result(result: Result, directory: str | Path, doc: dict | None = None)
     list of Path
         The files written.
     """
-    directory = Path(directory)
-    files: dict[str, str | bytes] = {"result.json": result_json(result, doc)}
-    if result.roster:
-        files["roster.csv"] = safe_frame(result.roster_table()).to_csv(index=False)
-    return write_files(directory, files)
+    return write_files(Path(directory), result_files(result, doc))

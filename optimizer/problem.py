@@ -36,7 +36,7 @@ class Problem:
     metrics : pandas.DataFrame
         Forecast per creator and first post (see `optimizer.forecast`).
     max_posts : pandas.Series
-        Posts each creator may be booked for (pool column capped by ``roster.max_posts``).
+        Posts each creator may be booked for (see `post_caps`).
     notes : list of str
         Defaults and assumptions the output must state.
     scenario_path : Path or None
@@ -116,14 +116,30 @@ def _eligibility(scenario: Scenario, pool: Pool, source: str) -> tuple[pd.Series
         if "country" not in pool.present:
             raise ScenarioError(f"{source}: eligibility.countries is set but {pool.source} has no country column")
         mark(~df["country"].isin(rules.countries).to_numpy(), f"country not in {', '.join(rules.countries)}")
-    caps = df["max_posts"].astype(int)
-    if scenario.roster.max_posts is not None:
-        caps = caps.clip(upper=scenario.roster.max_posts)
     share = scenario.roster.max_creator_budget_share
     if share is not None and scenario.budget is not None:
         mark(df["cost"].to_numpy() > share * scenario.budget, f"one post costs more than {share:.0%} of the budget")
     eligible = reasons == ""
     return eligible, reasons, notes
+
+
+def post_caps(scenario: Scenario, frame: pd.DataFrame) -> pd.Series:
+    """Posts each creator may be booked for: the one place the post cap is worked out.
+
+    The pool's ``max_posts`` (1 without the column), capped by ``roster.max_posts`` and by what
+    ``roster.max_creator_budget_share`` of the budget buys (that share caps one creator's spend, so it is a
+    cap on their posts).
+    """
+    caps = frame["max_posts"].astype(np.int64)
+    if scenario.roster.max_posts is not None:
+        caps = caps.clip(upper=scenario.roster.max_posts)
+    share = scenario.roster.max_creator_budget_share
+    if share is not None and scenario.budget is not None:
+        cost = frame["cost"].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            affordable = np.floor(share * scenario.budget / np.where(cost > 0, cost, 1.0) + 1e-9)
+        caps = caps.clip(upper=pd.Series(np.where(cost > 0, affordable, caps), index=frame.index).astype(np.int64))
+    return caps
 
 
 def _check_labels(kind: str, wanted: list[str], have: set[str], source: str, pool_source: str) -> None:
@@ -198,9 +214,6 @@ def build_problem(
     else:
         pairs = overlap_from_frame(overlap, df.index, "overlap")
     metrics, forecast_notes = forecast(pool, scenario.assumptions)
-    max_posts = df["max_posts"].astype(int)
-    if scenario.roster.max_posts is not None:
-        max_posts = max_posts.clip(upper=scenario.roster.max_posts)
     return Problem(
         scenario=scenario,
         pool=pool,
@@ -208,7 +221,7 @@ def build_problem(
         eligible=eligible,
         reasons=reasons,
         metrics=metrics,
-        max_posts=max_posts,
+        max_posts=post_caps(scenario, df),
         notes=[*pool.notes, *forecast_notes, *notes],
         scenario_path=scenario_path,
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,19 +16,22 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from optimizer.audit import audit_result
 from optimizer.baselines import compute_baselines
 from optimizer.charts import bar_chart, line_chart, scatter
 from optimizer.errors import ResultFileError
 from optimizer.explain import explain_creator
 from optimizer.forecast import UNITS, total_weight
+from optimizer.formatting import money, num, pct
 from optimizer.frontier import FrontierPoint, frontier
 from optimizer.output import neutralise, write_files
 from optimizer.parallel import run_all
 from optimizer.problem import Problem, load_problem
 from optimizer.result import Result, VerificationFailed
-from optimizer.scenario import OBJECTIVES, TIERS
+from optimizer.resultdoc import parse_result, read_result_data
+from optimizer.scenario import OBJECTIVES
 from optimizer.solve import SolveOutcome, Status
-from optimizer.verify import verify_roster
+from optimizer.tiers import TIERS
 
 _ILLEGAL_XLSX = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
@@ -61,15 +63,11 @@ def default_budgets(budget: float) -> list[float]:
     return sorted(float(b) for b in budgets if b > 0)
 
 
-def load_result(result_dir: Path) -> dict[str, Any]:
-    """Read DIR/result.json."""
+def _result_path(result_dir: Path) -> Path:
     path = result_dir / "result.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultFileError(f"{path}: not found; run `roster optimize SCENARIO --out {result_dir}` first") from None
-    except (OSError, ValueError) as exc:
-        raise ResultFileError(f"{path}: not a readable result.json ({exc})") from None
+    if not path.exists():
+        raise ResultFileError(f"{path}: not found; run `roster optimize SCENARIO --out {result_dir}` first")
+    return path
 
 
 def build_report(
@@ -143,26 +141,31 @@ def _conversions(problem: Problem, roster: dict[str, int]) -> float:
 
 
 def result_from_dir(result_dir: Path, scenario: Path | None = None) -> Result:
-    """Rebuild a `Result` from DIR/result.json and its scenario, re-verifying the roster."""
-    doc = load_result(result_dir)
-    path = scenario or (Path(doc["scenario_file"]) if doc.get("scenario_file") else None)
-    if path is None:
-        raise ResultFileError(f"{result_dir / 'result.json'}: no scenario_file; pass --scenario")
-    problem = load_problem(path)
-    if doc.get("status") not in ("optimal", "feasible") or not doc.get("roster"):
-        raise ResultFileError(
-            f"{result_dir / 'result.json'}: status {doc.get('status')!r}: there is no roster to report on"
-        )
-    roster = {str(e["creator_id"]): int(e["posts"]) for e in doc["roster"]}
-    check = verify_roster(problem, roster, reported_value=doc.get("value") if doc.get("mode") == "maximise" else None)
+    """Rebuild a `Result` from DIR/result.json and its scenario, after checking every figure it claims.
+
+    Raises
+    ------
+    VerificationFailed
+        If any rule or claimed figure fails the audit (`optimizer.audit`): a report is never built on it.
+    """
+    path = _result_path(result_dir)
+    data = read_result_data(path)
+    named = scenario or (Path(data["scenario_file"]) if isinstance(data.get("scenario_file"), str) else None)
+    if named is None:
+        raise ResultFileError(f"{path}: no scenario_file; pass --scenario")
+    problem = load_problem(named)
+    if data.get("status") not in ("optimal", "feasible") or not data.get("roster"):
+        raise ResultFileError(f"{path}: status {data.get('status')!r}: there is no roster to report on")
+    check = audit_result(problem, data)
     if not check.passed:
-        raise VerificationFailed(f"{result_dir / 'result.json'} fails verification: " + "; ".join(check.violations))
-    solver = doc.get("solver") or {}
-    outcome = SolveOutcome(Status(doc["status"]), None, doc.get("objective_value"), doc.get("bound"), doc.get("gap"),
-                           solver.get("name") or "", solver.get("seconds") or 0.0)  # fmt: skip
-    return Result(problem, doc["status"], roster, outcome, check, message=doc.get("message", ""),
-                  settings={"solver": solver.get("name"), "time_limit": solver.get("time_limit"),
-                            "gap": solver.get("gap_setting")}, binding=doc.get("binding_rules", []))  # fmt: skip
+        raise VerificationFailed(f"{path} fails verification, so no report was written: " + "; ".join(check.violations))
+    doc = parse_result(data, str(path))
+    outcome = SolveOutcome(Status(doc.status), None, doc.objective_value, doc.bound, doc.gap, doc.solver.name or "",
+                           doc.solver.seconds or 0.0)  # fmt: skip
+    return Result(problem, doc.status, doc.posts, outcome, check, message=doc.message,
+                  settings={"solver": doc.solver.name, "time_limit": doc.solver.time_limit,
+                            "gap": doc.solver.gap_setting},
+                  binding=[b.model_dump() for b in doc.binding_rules])  # fmt: skip
 
 
 # --- the shared context ------------------------------------------------------------------------
@@ -239,24 +242,10 @@ def _context(rep: Report) -> dict[str, Any]:
 # --- renderers ---------------------------------------------------------------------------------
 
 
-def _money(x: Any, cur: str = "USD") -> str:
-    if x is None:
-        return "n/a"
-    return f"${x:,.2f}" if cur == "USD" else f"{x:,.2f} {cur}"
-
-
-def _num(x: Any, digits: int = 2) -> str:
-    return "n/a" if x is None else f"{x:,.{digits}f}"
-
-
-def _pct(x: Any) -> str:
-    return "n/a" if x is None else f"{x:.1%}"
-
-
 def render_html(rep: Report) -> str:
     """report.html: one self-contained file (inline CSS, SVG and script; nothing fetched)."""
     env = Environment(loader=PackageLoader("optimizer", "templates"), autoescape=select_autoescape(default=True))
-    env.filters.update(money=_money, num=_num, pct=_pct)
+    env.filters.update(money=money, num=num, pct=pct)
     return env.get_template("report.html.j2").render(**_context(rep))
 
 
@@ -271,19 +260,19 @@ def render_markdown(rep: Report) -> str:
     c = _context(rep)
     d, h, cur = c["d"], c["h"], c["cur"]
     lines = [f"# {_md_cell(d['scenario'])}: {d['status']} roster", "",
-             f"- Spend: {_money(h['spend'], cur)} of {_money(h['budget'], cur)} ({_pct(h['budget_used_share'])}); "
+             f"- Spend: {money(h['spend'], cur)} of {money(h['budget'], cur)} ({pct(h['budget_used_share'])}); "
              f"{h['creators']} creators, {h['posts']} posts",
-             f"- Expected {h['value_metric']} (after overlap discount): {_num(h['value'])} ({h['value_unit']})",
-             f"- Expected conversions: {_num(h['conversions'], 1)}; CPA {_money(h['cpa'], cur)} per conversion",
-             f"- EMV: {_money(h['emv'], cur)}; {_num(h['emv_per_dollar'])} EMV per {cur} spent",
-             f"- ROI: {_pct(h['roi'])}" + (f" at {_money(h['aov'], cur)} per order" if h["aov"] else " (set assumptions.average_order_value)"),
-             f"- Proof: {d['solver']['name']} {d['status']}, bound {_num(d['bound'])}, gap {_pct(d['gap'])}; "
+             f"- Expected {h['value_metric']} (after overlap discount): {num(h['value'])} ({h['value_unit']})",
+             f"- Expected conversions: {num(h['conversions'], 1)}; CPA {money(h['cpa'], cur)} per conversion",
+             f"- EMV: {money(h['emv'], cur)}; {num(h['emv_per_dollar'])} EMV per {cur} spent",
+             f"- ROI: {pct(h['roi'])}" + (f" at {money(h['aov'], cur)} per order" if h["aov"] else " (set assumptions.average_order_value)"),
+             f"- Proof: {d['solver']['name']} {d['status']}, bound {num(d['bound'])}, gap {pct(d['gap'])}; "
              f"independent verification {'passed' if d['verification']['passed'] else 'FAILED'}", "",
              "## Roster", "", "| creator | handle | platform | niche | posts | cost | expected value | lost without |",
              "|---|---|---|---|---:|---:|---:|---:|"]  # fmt: skip
     for e in c["roster"]:
         lines.append(f"| {_md_cell(e['creator_id'])} | {_md_cell(e['handle'])} | {_md_cell(e['platform'])} | {_md_cell(e['niche'])} | "
-                     f"{e['posts']} | {_money(e['cost'], cur)} | {_num(e['value'])} | {_num(e['value_lost_without'])} |")  # fmt: skip
+                     f"{e['posts']} | {money(e['cost'], cur)} | {num(e['value'])} | {num(e['value_lost_without'])} |")  # fmt: skip
     for title, key, rows in (("By niche", "niche", d["by_niche"]), ("By platform", "platform", d["by_platform"])):
         lines += [
             "",
@@ -294,19 +283,19 @@ def render_markdown(rep: Report) -> str:
         ]
         for r in rows:
             lines.append(
-                f"| {_md_cell(r[key])} | {r['creators']} | {_money(r['cost'], cur)} | {_pct(r['budget_share'])} | {_num(r['value'])} |"
+                f"| {_md_cell(r[key])} | {r['creators']} | {money(r['cost'], cur)} | {pct(r['budget_share'])} | {num(r['value'])} |"
             )
     lines += ["", "## Baselines (same budget, eligibility, forecast and overlap model)", "",
               "| baseline | creators | spend | expected value | CPA | value / optimum | meets every rule |", "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
     for b in c["baselines"]:
-        lines.append(f"| {_md_cell(b['description'])} | {b['creators']} | {_money(b['cost'], cur)} | {_num(b['value'])} | "
-                     f"{_money(b['cpa'], cur)} | {_pct(b['ratio_to_optimum'])} | {'yes' if b['feasible'] else 'no: ' + _md_cell('; '.join(b['rules_broken'][:2]))} |")  # fmt: skip
+        lines.append(f"| {_md_cell(b['description'])} | {b['creators']} | {money(b['cost'], cur)} | {num(b['value'])} | "
+                     f"{money(b['cpa'], cur)} | {pct(b['ratio_to_optimum'])} | {'yes' if b['feasible'] else 'no: ' + _md_cell('; '.join(b['rules_broken'][:2]))} |")  # fmt: skip
     if c["frontier"]:
         lines += ["", "## Budget frontier", "", "| budget | status | expected value | spend | creators | CPA | value of the last $1,000 |",
                   "|---:|---|---:|---:|---:|---:|---:|"]  # fmt: skip
         for r in c["frontier"]:
-            lines.append(f"| {_money(r['budget'], cur)} | {r['status']} | {_num(r['value'])} | {_money(r['cost'], cur)} | {r['creators']} | "
-                         f"{_money(r['cpa'], cur)} | {_num(r['marginal_value_per_1000'])} |")  # fmt: skip
+            lines.append(f"| {money(r['budget'], cur)} | {r['status']} | {num(r['value'])} | {money(r['cost'], cur)} | {r['creators']} | "
+                         f"{money(r['cpa'], cur)} | {num(r['marginal_value_per_1000'])} |")  # fmt: skip
     lines += ["", "## Assumptions", "", "| parameter | value | source |", "|---|---|---|"]
     for a in c["assumptions"]:
         lines.append(f"| {a['parameter']} | {_md_cell(a['value'])} | {a['source']} |")
@@ -400,7 +389,11 @@ def render_xlsx(rep: Report) -> bytes:
     return buf.getvalue()
 
 
+def report_files(rep: Report) -> dict[str, str | bytes]:
+    """report.html, allocation.xlsx and summary.md, ready for `optimizer.output.write_files`."""
+    return {"report.html": render_html(rep), "allocation.xlsx": render_xlsx(rep), "summary.md": render_markdown(rep)}
+
+
 def write_report(rep: Report, directory: Path) -> list[Path]:
     """Write report.html, allocation.xlsx and summary.md atomically."""
-    return write_files(directory, {"report.html": render_html(rep), "allocation.xlsx": render_xlsx(rep),
-                                   "summary.md": render_markdown(rep)})  # fmt: skip
+    return write_files(directory, report_files(rep))

@@ -1,13 +1,12 @@
 """The outcome of one optimisation: status, roster, totals and the proof, as data and as result.json.
 
-`optimize` runs load -> build -> solve -> verify (and explains infeasibility); `Result.to_dict`
-is the result.json contract.
+`Result.to_doc` builds the typed result.json document (`optimizer.resultdoc`); the pipeline that
+produces a `Result` is in `optimizer.pipeline`.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,18 +14,15 @@ import numpy as np
 import pandas as pd
 
 from optimizer import __version__
-from optimizer.diagnose import Conflict, binding_rules, explain_infeasible
+from optimizer.diagnose import Conflict
 from optimizer.errors import RosterError
 from optimizer.forecast import UNITS, total_weight
-from optimizer.model import build_model
 from optimizer.problem import Problem
-from optimizer.reduce import Reduction, reduce_model, submodel
+from optimizer.reduce import Reduction
+from optimizer.resultdoc import ResultDoc
 from optimizer.scenario import OBJECTIVES
-from optimizer.solve import DEFAULT_GAP, SolveOutcome, Status, solve_milp
-from optimizer.verify import Verification, verify_roster
-
-# Above this many eligible creators, prove most of them out before the MIP (optimizer/reduce.py).
-REDUCE_ABOVE = 3000
+from optimizer.solve import SolveOutcome
+from optimizer.verify import Verification
 
 
 class VerificationFailed(RosterError):
@@ -108,6 +104,7 @@ class Result:
 
     def _group_summary(self, table: pd.DataFrame, by: str) -> list[dict[str, Any]]:
         budget = self.problem.scenario.budget
+        spend = float(table["cost"].sum())
         if by == "niche":
             exploded = table.assign(niche=table["niche"].str.split(";")).explode("niche")
             exploded["niche"] = exploded["niche"].replace("", "(none)").fillna("(none)")
@@ -123,6 +120,7 @@ class Result:
                     "posts": int(g["posts"].sum()),
                     "cost": round(cost, 2),
                     "budget_share": None if not budget else cost / budget,
+                    "spend_share": cost / spend if spend > 0 else None,
                     "value": float(g["value"].sum()),
                     **{m: float(g[f"expected_{m}"].sum()) for m in OBJECTIVES},
                 }
@@ -145,7 +143,11 @@ class Result:
     # --- result.json --------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """The result.json document (see docs/result-json.md for every field)."""
+        """result.json as plain data (see `to_doc`)."""
+        return self.to_doc().model_dump(mode="json")
+
+    def to_doc(self) -> ResultDoc:
+        """The result.json document (README, "result.json", says what each field means)."""
         p = self.problem
         sc = p.scenario
         o = self.outcome
@@ -239,7 +241,7 @@ class Result:
                 "roi": "(revenue - spend) / spend",
             },
         }
-        return doc
+        return ResultDoc.model_validate(doc)
 
 
 def _num(x: float | None) -> float | None:
@@ -257,113 +259,3 @@ def _clean(record: dict[str, Any]) -> dict[str, Any]:
             val = float(val)
         out[str(k)] = val
     return out
-
-
-def optimize(
-    problem: Problem,
-    solver: str = "cbc",
-    time_limit: float | None = None,
-    gap: float = DEFAULT_GAP,
-    verbose: bool = False,
-    explain: bool = True,
-    start: dict[str, int] | None = None,
-    reduce: bool | None = None,
-) -> Result:
-    """Find the best roster for a campaign, verify it, or explain why there is none.
-
-    Parameters
-    ----------
-    problem : Problem
-        Validated inputs (`optimizer.load_problem`).
-    solver : {"cbc", "highs"}
-    time_limit : float, optional
-        Seconds for the solver; the best roster found by then is returned with its proven gap.
-    gap : float
-        Relative optimality gap at which to stop (default 0: prove optimality).
-    verbose : bool
-        Show the solver's log.
-    explain : bool
-        On infeasibility, find the conflicting rules (costs several re-solves).
-    start : dict, optional
-        A roster to warm-start the solver from (CBC only).
-    reduce : bool, optional
-        Prove most creators out before the MIP (`optimizer.reduce`); default: when more than
-        `REDUCE_ABOVE` creators are eligible.
-
-    Returns
-    -------
-    Result
-
-    Raises
-    ------
-    VerificationFailed
-        If the independent checker rejects the solver's roster.
-    """
-    settings = {"solver": solver, "time_limit": time_limit, "gap": gap}
-    clock = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = round(now - clock, 4)
-        clock = now
-
-    milp = build_model(problem)
-    lap("build")
-    reduction = None
-    if reduce if reduce is not None else len(milp.creator_ids) > REDUCE_ABOVE:
-        keep, reduction = reduce_model(
-            milp, lambda sub: solve_milp(sub, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
-        )
-    lap("reduce")
-    if reduction is not None and reduction.kept < len(milp.creator_ids):
-        sub, columns = submodel(milp, keep)
-        part = solve_milp(sub, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose, start=start)
-        if part.values is not None:
-            full = np.zeros(milp.n_cols)
-            full[columns] = part.values
-            part.values = full
-        outcome = part
-    else:
-        outcome = solve_milp(milp, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose, start=start)
-    if outcome.status == Status.INFEASIBLE:
-        conflict = explain_infeasible(problem, milp, solver, time_limit or 30.0) if explain else None
-        msg = conflict.explanation if conflict else "No roster satisfies every rule of the scenario."
-        return Result(problem, "infeasible", outcome=outcome, conflict=conflict, message=msg, settings=settings)
-    if not outcome.has_solution:
-        return Result(
-            problem,
-            "error",
-            outcome=outcome,
-            settings=settings,
-            message="The solver found no roster within the time limit; raise --time-limit.",
-        )
-    lap("solve")
-    roster = milp.posts(outcome.values)  # type: ignore[arg-type]
-    reported = outcome.objective if problem.scenario.mode == "maximise" else None
-    check = verify_roster(problem, roster, reported_value=reported)
-    lap("verify")
-    if not check.passed:
-        raise VerificationFailed(
-            "The solver's roster failed the independent check, so nothing was written: " + "; ".join(check.violations)
-        )
-    if outcome.status == Status.OPTIMAL:
-        msg = f"Optimal roster of {len(roster)} creators."
-    else:
-        msg = (
-            f"Best roster found within the limit ({len(roster)} creators), proven within {outcome.gap:.2%} of optimal."
-        )
-    binding = binding_rules(milp, outcome.values, problem.scenario.currency)  # type: ignore[arg-type]
-    return Result(
-        problem,
-        outcome.status.value,
-        roster,
-        outcome,
-        check,
-        message=msg,
-        settings=settings,
-        binding=binding,
-        reduction=reduction,
-        timings=timings,
-    )

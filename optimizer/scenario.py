@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from optimizer.errors import ScenarioError
+from optimizer.tiers import TIERS
 
 Objective = Literal["conversions", "emv", "engagements", "reach"]
 OBJECTIVES: tuple[str, ...] = ("conversions", "emv", "engagements", "reach")
-TIERS: tuple[str, ...] = ("nano", "micro", "mid", "macro", "mega")
 
 
 def normalise_label(text: str) -> str:
@@ -26,7 +26,7 @@ def normalise_label(text: str) -> str:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Range(_Strict):
@@ -110,20 +110,41 @@ class GroupRule(_Strict):
 
     min_creators: int | None = Field(None, ge=0, description="Fewest creators from this group.")
     max_creators: int | None = Field(None, ge=0, description="Most creators from this group.")
-    min_budget_share: float | None = Field(
-        None, ge=0, le=1, description="Least spend on this group, as a share of the roster's total spend."
+    # Shares of *spend*, not of the budget (docs/decisions.md #1); the first release called them
+    # min/max_budget_share, and files written for it still load.
+    min_spend_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        validation_alias=AliasChoices("min_spend_share", "min_budget_share"),
+        description="Least spend on this group, as a share of the roster's total spend "
+        "(old name min_budget_share still accepted).",
     )
-    max_budget_share: float | None = Field(
-        None, ge=0, le=1, description="Most spend on this group, as a share of the roster's total spend."
+    max_spend_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        validation_alias=AliasChoices("max_spend_share", "max_budget_share"),
+        description="Most spend on this group, as a share of the roster's total spend "
+        "(old name max_budget_share still accepted).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for new, old in (("min_spend_share", "min_budget_share"), ("max_spend_share", "max_budget_share")):
+                if new in data and old in data:
+                    raise ValueError(f"give {new} or its old name {old}, not both")
+        return data
 
     @model_validator(mode="after")
     def _ordered(self) -> GroupRule:
         if self.min_creators is not None and self.max_creators is not None and self.min_creators > self.max_creators:
             raise ValueError(f"min_creators ({self.min_creators}) is greater than max_creators ({self.max_creators})")
-        lo, hi = self.min_budget_share, self.max_budget_share
+        lo, hi = self.min_spend_share, self.max_spend_share
         if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"min_budget_share ({lo:g}) is greater than max_budget_share ({hi:g})")
+            raise ValueError(f"min_spend_share ({lo:g}) is greater than max_spend_share ({hi:g})")
         return self
 
 

@@ -52,6 +52,13 @@ def _bounds(field: Any) -> str:
     return ", ".join(parts)
 
 
+def _key(name: str, field: Any) -> str:
+    """The key, with any older name it is still accepted under."""
+    alias = field.validation_alias
+    older = [a for a in getattr(alias, "choices", []) if isinstance(a, str) and a != name]
+    return f"`{name}`" + "".join(f" (or `{a}`)" for a in older)
+
+
 def render() -> str:
     """The Markdown reference of every scenario key."""
     out = [HEADER]
@@ -67,7 +74,8 @@ def render() -> str:
         for name, field in model.model_fields.items():
             desc = (field.description or "").replace("|", "\\|")
             out.append(
-                f"| `{name}` | {_type(field.annotation).replace('|', 'or')} | {_default(field)} | {_bounds(field)} | {desc} |"
+                f"| {_key(name, field)} | {_type(field.annotation).replace('|', 'or')} | {_default(field)} | "
+                f"{_bounds(field)} | {desc} |"
             )
             inner = _unwrap(field.annotation)
             if isinstance(inner, type) and issubclass(inner, BaseModel):

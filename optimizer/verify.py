@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from optimizer.forecast import total_weight
 from optimizer.problem import Problem
+from optimizer.rules import extension_rules
 
 REL_TOL = 1e-6
 
@@ -40,6 +41,7 @@ class Verification:
     value_before_discount: float = 0.0
     discount: float = 0.0
     total_cost: float = 0.0
+    complete: bool = True  # False when the roster itself was unreadable, so nothing was recomputed
 
 
 def _over(amount: float, limit: float) -> bool:
@@ -75,36 +77,37 @@ def roster_value(problem: Problem, roster: dict[str, int]) -> tuple[float, float
     return gross, discount
 
 
-def _eligibility_violation(problem: Problem, cid: str) -> str | None:
-    """Why a creator may not be chosen, re-derived from the pool row (None when it may)."""
+def eligibility_violations(problem: Problem, cid: str) -> list[str]:
+    """Every eligibility rule a creator breaks, re-derived from the pool row (empty when it may be chosen)."""
     rules = problem.scenario.eligibility
     row = problem.pool.frame.loc[cid]
+    out: list[str] = []
     if cid in rules.exclude:
-        return "is excluded"
+        out.append("is excluded")
     if rules.platforms is not None and row["platform"] not in rules.platforms:
-        return f"is on {row['platform']}, not an allowed platform"
+        out.append(f"is on {row['platform']}, not an allowed platform")
     f = float(row["followers"])
     if rules.followers is not None:
         if rules.followers.min is not None and f < rules.followers.min:
-            return f"has {f:,.0f} followers, below the minimum {rules.followers.min:,.0f}"
+            out.append(f"has {f:,.0f} followers, below the minimum {rules.followers.min:,.0f}")
         if rules.followers.max is not None and f > rules.followers.max:
-            return f"has {f:,.0f} followers, above the maximum {rules.followers.max:,.0f}"
+            out.append(f"has {f:,.0f} followers, above the maximum {rules.followers.max:,.0f}")
     er = float(row["engagement_rate"])
     if rules.min_engagement_rate is not None and er < rules.min_engagement_rate:
-        return f"has engagement rate {er:.4f}, below {rules.min_engagement_rate}"
+        out.append(f"has engagement rate {er:.4f}, below {rules.min_engagement_rate}")
     if rules.max_engagement_rate is not None and er > rules.max_engagement_rate:
-        return f"has engagement rate {er:.4f}, above {rules.max_engagement_rate}"
+        out.append(f"has engagement rate {er:.4f}, above {rules.max_engagement_rate}")
     if rules.min_authenticity is not None and "authenticity" in problem.pool.present:
         a = float(row["authenticity"])
         if not math.isnan(a) and a < rules.min_authenticity:
-            return f"has authenticity {a:.2f}, below {rules.min_authenticity}"
+            out.append(f"has authenticity {a:.2f}, below {rules.min_authenticity}")
     if rules.min_sentiment is not None:
         s = float(row["sentiment"])
         if math.isnan(s) or s < rules.min_sentiment:
-            return f"has sentiment {s}, below {rules.min_sentiment}"
+            out.append(f"has sentiment {s}, below {rules.min_sentiment}")
     if rules.countries is not None and row["country"] not in rules.countries:
-        return f"is in {row['country'] or 'no country'}, not an allowed country"
-    return None
+        out.append(f"is in {row['country'] or 'no country'}, not an allowed country")
+    return out
 
 
 def verify_roster(
@@ -147,13 +150,11 @@ def verify_roster(
         if posts > cap:
             bad.append(f"{cid} is booked for {posts} posts but offers at most {cap}")
     if bad:
-        return Verification(False, bad, checks)
+        return Verification(False, bad, checks, complete=False)
 
     check("eligibility (platform, followers, engagement, authenticity, sentiment, country, exclude)")
     for cid in roster:
-        why = _eligibility_violation(problem, cid)
-        if why:
-            bad.append(f"{cid} {why}")
+        bad += [f"{cid} {why}" for why in eligibility_violations(problem, cid)]
     check("must-include creators are on the roster")
     for cid in sc.eligibility.include:
         if cid not in roster:
@@ -199,13 +200,13 @@ def verify_roster(
             if rule.max_creators is not None and count > rule.max_creators:
                 bad.append(f"{kind} '{label}' has {count} creators, more than {rule.max_creators}")
             # shares are of the roster's total spend
-            if rule.min_budget_share is not None and _under(amount, rule.min_budget_share * total):
+            if rule.min_spend_share is not None and _under(amount, rule.min_spend_share * total):
                 bad.append(
-                    f"{kind} '{label}' gets {amount:,.2f}, less than {rule.min_budget_share:.0%} of the spend {total:,.2f}"
+                    f"{kind} '{label}' gets {amount:,.2f}, less than {rule.min_spend_share:.0%} of the spend {total:,.2f}"
                 )
-            if rule.max_budget_share is not None and _over(amount, rule.max_budget_share * total):
+            if rule.max_spend_share is not None and _over(amount, rule.max_spend_share * total):
                 bad.append(
-                    f"{kind} '{label}' gets {amount:,.2f}, more than {rule.max_budget_share:.0%} of the spend {total:,.2f}"
+                    f"{kind} '{label}' gets {amount:,.2f}, more than {rule.max_spend_share:.0%} of the spend {total:,.2f}"
                 )
 
     limit = sc.overlap_policy.max_pairwise
@@ -214,6 +215,10 @@ def verify_roster(
         for a, b, o in _pairs_within(problem, roster):
             if o > limit:
                 bad.append(f"{a} and {b} are both chosen but share {o:.0%} of their audience (limit {limit:.0%})")
+
+    for spec in extension_rules():
+        check(f"extension rule '{spec.kind}'")
+        bad += spec.check(problem, roster)  # type: ignore[misc]
 
     gross, discount = roster_value(problem, roster)
     value = gross - discount

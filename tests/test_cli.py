@@ -187,7 +187,8 @@ def test_validate_counts_eligible_per_niche_and_platform(tmp_path: Path, runner)
     assert "8 creators, 6 eligible" in out
     assert "Not eligible: 1 (fewer than 20,000 followers)" in out
     assert "Not eligible: 1 (more than 100,000 followers)" in out
-    assert "    zero-waste: 2 / 3; {'min_creators': 3}  <- needs 3: infeasible" in out
+    assert "    zero-waste: 2 / 3; at least 3 creators  <- needs 3: infeasible" in out
+    assert "{" not in out and "'" not in out.replace("scenario's", ""), "rules are stated in words, not as data"
     assert "    tiktok: 3 / 3" in out
 
 
@@ -270,34 +271,38 @@ def test_time_limited_run_reports_a_proven_gap() -> None:
             assert "proven within" in result.message
 
 
-def test_cbc_bound_is_read_from_its_log() -> None:
+def test_cbc_bound_is_read_from_its_log_and_never_invented() -> None:
     from optimizer.solve import _cbc_bound
 
     log = "Result - Stopped on time limit\n\nObjective value:                201813.00000000\nUpper bound:                    201843.228\nGap:   -0.00\n"
-    assert _cbc_bound(log, 201813.0) == 201843.228
-    assert _cbc_bound("Result - Optimal solution found\n", 5.0) == 5.0
+    assert _cbc_bound(log, True) == 201843.228
+    # a proof of optimality makes the objective the bound
+    assert _cbc_bound("Result - Optimal solution found\n\nObjective value:  5.00000000\n", True) == 5.0
+    # no bound line and no proof: no bound, rather than the objective passed off as one
+    assert _cbc_bound("Result - Stopped on time limit\n\nObjective value:  5.00000000\n", True) is None
+    assert _cbc_bound("", False) is None
 
 
 def test_solver_time_limit_gives_feasible_with_a_sound_bound() -> None:
     """Near-equal weights and 30 overlapping capacity rows: CBC and HiGHS stop at a 0.3 s limit."""
     import numpy as np
 
-    from optimizer.model import Block, Milp
+    from optimizer.milp import Block, ColumnKind, Milp
     from optimizer.solve import Status, solve_milp
 
     rng = np.random.default_rng(3)
     n = 400
     w = rng.integers(1000, 1011, n).astype(float)
     v = w + rng.integers(0, 6, n)
-    blocks = [Block("budget", "budget", "", 0, ["budget"], np.zeros(n, dtype=np.int64), np.arange(n), w, "<=",
-                    np.array([w.sum() // 2 + 7]))]  # fmt: skip
+    ids = np.array([f"k{i}" for i in range(n)], dtype=object)
+    milp = Milp(maximise=True, creator_ids=ids)
+    owners = milp.add_owners(np.arange(n))
+    x = milp.add_columns([f"x{i}" for i in range(n)], ColumnKind.POST, integer=True, owner=owners, post=1)
+    milp.add_objective("value", x, v)
+    milp.add_block(Block.single("budget", "", 0, x, w, "<=", w.sum() // 2 + 7))
     for j in range(30):
         idx = rng.choice(n, 50, replace=False)
-        blocks.append(Block(f"cap[{j}]", "cap", "", 0, [f"cap{j}"], np.zeros(50, dtype=np.int64), idx, w[idx], "<=",
-                            np.array([25 * 1005 + 3.0])))  # fmt: skip
-    ids = np.array([f"k{i}" for i in range(n)], dtype=object)
-    milp = Milp(True, [f"x{i}" for i in range(n)], v, np.ones(n), np.ones(n, dtype=bool), blocks, ids,
-                np.arange(n), np.ones(n, dtype=np.int64), np.arange(n))  # fmt: skip
+        milp.add_block(Block.single("cap", str(j), 0, x[idx], w[idx], "<=", 25 * 1005 + 3.0))
     stopped = 0
     for solver in ("cbc", "highs"):
         out = solve_milp(milp, solver=solver, time_limit=0.3)

@@ -29,7 +29,14 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 def test_every_scenario_key_is_in_the_reference() -> None:
     text = (REPO / "docs" / "scenario.md").read_text()
-    for key in ("max_creator_budget_share", "min_budget_share", "post_decay", "delivery_rate", "max_pairwise"):
+    for key in (
+        "max_creator_budget_share",
+        "min_spend_share",
+        "min_budget_share",
+        "post_decay",
+        "delivery_rate",
+        "max_pairwise",
+    ):
         assert f"`{key}`" in text
 
 

@@ -17,7 +17,7 @@ from optimizer import build_problem, optimize, parse_scenario, pool_from_frame
 from optimizer.errors import InputError
 from optimizer.generate import PoolSpec, generate_pool
 from optimizer.model import build_model
-from optimizer.reduce import _bundle_costs, reduce_model, submodel
+from optimizer.reduce import _owner_prices, reduce_model
 from optimizer.solve import solve_milp
 from tests.test_bruteforce import _problem, campaigns
 
@@ -123,7 +123,7 @@ def test_bundle_cost_is_the_least_prefix_sum() -> None:
     problem = build_problem(parse_scenario({"name": "t", "pool": "p", "budget": 10}), pool_from_frame(pool))
     milp = build_model(problem)
     d = np.array([2.0, -3.0, 0.5, -1.0])  # a: posts 1..3, b: post 1
-    assert _bundle_costs(milp, d).tolist() == [-1.0, -1.0]
+    assert _owner_prices(milp, d).tolist() == [-1.0, -1.0]
 
 
 def test_submodel_keeps_only_rows_inside() -> None:
@@ -133,8 +133,8 @@ def test_submodel_keeps_only_rows_inside() -> None:
     milp = build_model(build_problem(sc, pool_from_frame(pool), pairs))
     keep = np.zeros(len(milp.creator_ids), dtype=bool)
     keep[::2] = True
-    sub, _ = submodel(milp, keep)
-    assert set(sub.creator_ids) == set(milp.creator_ids[keep])
+    sub, _ = milp.restrict(keep)
+    assert set(sub.creator_ids[sub.owner_creator]) == set(milp.creator_ids[keep])
     for b in sub.blocks:
         assert b.cols.max(initial=-1) < sub.n_cols
     # a reduction whose core is everyone keeps everyone

@@ -109,3 +109,17 @@ def test_scenarios_survive_a_dump_load_round_trip(budget, objective, min_creator
     again = Scenario.model_validate(sc.model_dump())
     assert again == sc
     assert parse_scenario(sc.model_dump(exclude_none=True)) == sc
+
+
+def test_old_share_names_load_as_the_new_ones() -> None:
+    old = parse_scenario(
+        {"name": "o", "pool": "p", "budget": 10, "niches": {"a": {"min_budget_share": 0.2, "max_budget_share": 0.5}}}
+    )
+    new = parse_scenario(
+        {"name": "o", "pool": "p", "budget": 10, "niches": {"a": {"min_spend_share": 0.2, "max_spend_share": 0.5}}}
+    )
+    assert old == new and new.niches["a"].min_spend_share == 0.2
+    with pytest.raises(Exception, match="give min_spend_share or its old name min_budget_share, not both"):
+        parse_scenario(
+            {"name": "o", "pool": "p", "budget": 10, "niches": {"a": {"min_budget_share": 0.2, "min_spend_share": 0.2}}}
+        )

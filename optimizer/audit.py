@@ -1,0 +1,235 @@
+"""Check every figure a result.json claims, against the scenario and an independent recomputation.
+
+`roster verify` and `roster report` run this before they trust a result file. It re-checks the roster
+against every rule (`optimizer.verify`), then recomputes, without the solver, each number the file
+states about it: totals, CPA, ROI, every roster entry, every niche and platform row, and the consistency
+of status, bound and gap. Anything missing, NaN or different is a named violation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import ValidationError
+
+from optimizer.forecast import total_weight
+from optimizer.problem import Problem
+from optimizer.resultdoc import ResultDoc, schema_problems
+from optimizer.scenario import OBJECTIVES
+from optimizer.verify import REL_TOL, Verification, verify_roster
+
+# Figures written rounded to the cent (total_cost, group costs) are compared within half a cent.
+CENT = 0.005 + 1e-9
+# An "optimal" result's proven gap may not exceed this (the solvers' own absolute/relative tolerances).
+OPTIMAL_GAP = 1e-6
+
+
+def _number(x: Any) -> float | None:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return None
+    return float(x)
+
+
+class _Claims:
+    """Collects mismatches between claimed and recomputed figures, each named."""
+
+    def __init__(self) -> None:
+        self.bad: list[str] = []
+        self.checks: list[str] = []
+
+    def same(self, name: str, claimed: Any, actual: float | None, abs_tol: float = 0.0) -> None:
+        if actual is None:
+            if claimed is not None:
+                self.bad.append(f"{name}: claims {claimed!r}, but there is no such figure (expected null)")
+            return
+        value = _number(claimed)
+        if claimed is None:
+            self.bad.append(f"{name}: missing or null; recomputed {actual:,.6g}")
+        elif value is None or not math.isfinite(value):
+            self.bad.append(f"{name}: claims {claimed!r}, not a finite number; recomputed {actual:,.6g}")
+        elif abs(value - actual) > max(abs_tol, REL_TOL * max(1.0, abs(actual))):
+            self.bad.append(f"{name}: claims {value:,.6f}, which differs from the recomputed {actual:,.6f}")
+
+    def equal(self, name: str, claimed: Any, actual: Any) -> None:
+        if claimed != actual:
+            self.bad.append(f"{name}: claims {claimed!r}, the scenario says {actual!r}")
+
+
+def claimed_roster(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Creator id -> claimed posts, read leniently so that a broken entry is named, not fatal."""
+    roster: dict[str, Any] = {}
+    problems: list[str] = []
+    entries = data.get("roster")
+    if not isinstance(entries, list):
+        return roster, ["field 'roster' is missing or not a list"]
+    for pos, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "creator_id" not in entry or "posts" not in entry:
+            problems.append(f"roster entry {pos} needs creator_id and posts")
+            continue
+        cid = str(entry["creator_id"])
+        if cid in roster:
+            problems.append(f"creator {cid} appears twice in the roster")
+            continue
+        roster[cid] = entry["posts"]  # the rule check says what is wrong with a posts value that is not a count
+    return roster, problems
+
+
+def audit_result(problem: Problem, data: dict[str, Any]) -> Verification:
+    """Check a result document (parsed JSON) against `problem`: rules, and every claimed figure.
+
+    Parameters
+    ----------
+    problem : Problem
+        The scenario the result claims to answer, with its pool.
+    data : dict
+        The parsed result.json.
+
+    Returns
+    -------
+    Verification
+        ``passed`` only when every rule holds and every claim matches; ``violations`` names each field.
+    """
+    claims = _Claims()
+    sc = problem.scenario
+    try:
+        ResultDoc.model_validate(data)
+    except ValidationError as exc:
+        claims.bad += schema_problems(exc)
+    claims.checks.append("result.json has every field, each of the right kind and finite")
+
+    roster, problems = claimed_roster(data)
+    claims.bad += problems
+    check = verify_roster(problem, roster)
+    claims.bad += check.violations
+    claims.checks += check.checks
+
+    claims.checks.append("scenario, mode, objective and currency match the scenario")
+    claims.equal("scenario", data.get("scenario"), sc.name)
+    claims.equal("mode", data.get("mode"), sc.mode)
+    claims.equal("objective", data.get("objective"), "cost" if sc.mode == "min_cost" else sc.objective)
+    claims.equal("value_metric", data.get("value_metric"), sc.value_metric)
+    claims.equal("currency", data.get("currency"), sc.currency)
+    claims.same("budget", data.get("budget"), sc.budget)
+    claims.same("min_spend", data.get("min_spend"), sc.min_spend)
+
+    if problems or not check.complete:
+        return Verification(False, claims.bad, claims.checks)
+    _figures(problem, data, roster, check, claims)
+    _proof(data, claims)
+    passed = not claims.bad
+    return Verification(passed, claims.bad, claims.checks, check.value, check.value_before_discount, check.discount,
+                        check.total_cost)  # fmt: skip
+
+
+def _figures(problem: Problem, data: dict[str, Any], roster: dict[str, int], check: Verification,
+             claims: _Claims) -> None:  # fmt: skip
+    """Recompute totals, every roster entry and every group row from the pool and the forecast."""
+    sc = problem.scenario
+    frame = problem.pool.frame
+    metrics = problem.metrics
+    decay = sc.assumptions.post_decay
+    claims.checks.append("every figure of the roster, its totals and its groups recomputed")
+    per: dict[str, dict[str, float]] = {}
+    for cid, posts in roster.items():
+        weight = total_weight(posts, decay)
+        price = float(frame.at[cid, "cost"])
+        per[cid] = {"posts": posts, "cost_per_post": price, "cost": price * posts,
+                    "value": float(metrics.at[cid, sc.value_metric]) * weight,
+                    **{f"expected_{m}": float(metrics.at[cid, m]) * weight for m in OBJECTIVES}}  # fmt: skip
+    total = sum(p["cost"] for p in per.values())
+    totals = {m: sum(p[f"expected_{m}"] for p in per.values()) for m in OBJECTIVES}
+    entries = {str(e.get("creator_id")): e for e in data.get("roster", []) if isinstance(e, dict)}
+    for cid, figures in per.items():
+        entry = entries[cid]
+        for name, actual in figures.items():
+            claims.same(f"roster[{cid}].{name}", entry.get(name), actual, CENT if name == "cost" else 0.0)
+    value = check.value
+    claims.same("value", data.get("value"), value)
+    claims.same("value_before_overlap_discount", data.get("value_before_overlap_discount"), check.value_before_discount)
+    claims.same("overlap_discount", data.get("overlap_discount"), check.discount)
+    claims.same("total_cost", data.get("total_cost"), total, CENT)
+    claims.same("objective_value", data.get("objective_value"), total if sc.mode == "min_cost" else value,
+                CENT if sc.mode == "min_cost" else 0.0)  # fmt: skip
+    claims.same("roster_size", data.get("roster_size"), len(roster))
+    claims.same("total_posts", data.get("total_posts"), sum(roster.values()))
+    claims.same("budget_used_share", data.get("budget_used_share"), total / sc.budget if sc.budget else None)
+    claimed_totals = data.get("totals_before_overlap_discount")
+    claimed_totals = claimed_totals if isinstance(claimed_totals, dict) else {}
+    for m in OBJECTIVES:
+        claims.same(f"totals_before_overlap_discount.{m}", claimed_totals.get(m), totals[m])
+    conversions = totals["conversions"]
+    aov = sc.assumptions.average_order_value
+    claims.same("cpa", data.get("cpa"), total / conversions if conversions > 0 else None)
+    claims.same("emv_per_dollar", data.get("emv_per_dollar"), totals["emv"] / total if total > 0 else None)
+    claims.same("roi", data.get("roi"), (conversions * aov - total) / total if aov and total > 0 else None)
+    for key, groups in (("niche", _groups(problem, per, "niche")), ("platform", _groups(problem, per, "platform"))):
+        rows = data.get(f"by_{key}")
+        rows = {str(r.get(key)): r for r in rows if isinstance(r, dict)} if isinstance(rows, list) else {}
+        if set(rows) != set(groups):
+            claims.bad.append(f"by_{key}: lists {sorted(rows)}, the roster has {sorted(groups)}")
+        for label, figures in groups.items():
+            row = rows.get(label, {})
+            for name, actual in figures.items():
+                share_of = {"budget_share": sc.budget, "spend_share": total}.get(name)
+                if name in ("budget_share", "spend_share"):
+                    actual = figures["cost"] / share_of if share_of else None
+                claims.same(f"by_{key}[{label}].{name}", row.get(name), actual, CENT if name == "cost" else 0.0)
+
+
+def _groups(problem: Problem, per: dict[str, dict[str, float]], key: str) -> dict[str, dict[str, float]]:
+    frame = problem.pool.frame
+    out: dict[str, dict[str, float]] = {}
+    for cid, figures in per.items():
+        if key == "niche":
+            labels: Iterable[str] = frame.at[cid, "niches"] or ("(none)",)
+        else:
+            labels = (frame.at[cid, "platform"],)
+        for label in labels:
+            row = out.setdefault(label, {"creators": 0, "posts": 0, "cost": 0.0, "budget_share": 0.0,
+                                         "spend_share": 0.0, "value": 0.0,
+                                         **dict.fromkeys(OBJECTIVES, 0.0)})  # fmt: skip
+            row["creators"] += 1
+            row["posts"] += figures["posts"]
+            row["cost"] += figures["cost"]
+            row["value"] += figures["value"]
+            for m in OBJECTIVES:
+                row[m] += figures[f"expected_{m}"]
+    return out
+
+
+def _proof(data: dict[str, Any], claims: _Claims) -> None:
+    """Status, bound and gap must tell one consistent story; "optimal" needs a proof that says so."""
+    claims.checks.append("status, bound and gap are consistent")
+    status = data.get("status")
+    maximise = data.get("mode") == "maximise"
+    objective = _number(data.get("objective_value"))
+    bound_raw = data.get("bound")
+    bound = _number(bound_raw)
+    gap = data.get("gap")
+    if status not in ("optimal", "feasible"):
+        claims.bad.append(f"status: claims {status!r} but lists a roster (expected optimal or feasible)")
+        return
+    if bound_raw is not None and (bound is None or not math.isfinite(bound)):
+        claims.bad.append(f"bound: claims {bound_raw!r}, not a finite number")
+        return
+    if bound is None:
+        if status == "optimal":
+            claims.bad.append("status: claims optimal without a proven bound")
+        if gap is not None:
+            claims.bad.append(f"gap: claims {gap!r} without a bound")
+        return
+    if objective is None:
+        return  # already named above
+    tol = REL_TOL * max(1.0, abs(objective))
+    if (maximise and bound < objective - tol) or (not maximise and bound > objective + tol):
+        side = "below" if maximise else "above"
+        claims.bad.append(f"bound: claims {bound:,.6f}, {side} the roster's own objective {objective:,.6f}")
+    actual_gap = abs(bound - objective) / max(abs(objective), 1e-9)
+    claims.same("gap", gap, actual_gap, 1e-9)
+    if status == "optimal" and actual_gap > OPTIMAL_GAP:
+        claims.bad.append(f"status: claims optimal with a gap of {actual_gap:.4%} between roster and bound")
+    verification = data.get("verification")
+    if not (isinstance(verification, dict) and verification.get("passed") is True):
+        claims.bad.append("verification: the file does not record a passed independent check")

@@ -1,0 +1,247 @@
+"""result.json as one typed document: the writer (`Result.to_doc`) and every reader (verify, report, the app)
+use these models, so a field means the same thing everywhere.
+
+Reading is strict about what a figure may be: NaN and infinity are rejected, every figure the tool
+wrote must be there, and an unknown value of a closed field (``status``, ``mode``) is an error. Roster
+entries keep the pool's extra columns (``extra="allow"``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from optimizer.errors import ResultFileError
+
+StatusText = Literal["optimal", "feasible", "infeasible", "error"]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class RosterEntry(_Doc):
+    """One chosen creator: posts booked, what they cost and what they are expected to bring (all posts)."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    creator_id: str
+    handle: str
+    platform: str
+    niche: str
+    tier: str
+    followers: int
+    engagement_rate: float
+    posts: int
+    cost_per_post: float
+    cost: float
+    value: float
+    expected_conversions: float
+    expected_emv: float
+    expected_engagements: float
+    expected_reach: float
+
+
+class GroupRow(_Doc):
+    """Spend and value of one niche or platform of the roster (the label comes first, see below)."""
+
+    creators: int
+    posts: int
+    cost: float
+    budget_share: float | None = Field(description="cost / budget (share of the budget)")
+    spend_share: float | None = Field(None, description="cost / total spend: what the share rules constrain")
+    value: float
+    conversions: float
+    emv: float
+    engagements: float
+    reach: float
+
+
+def _labelled(name: str, label: str) -> type[GroupRow]:
+    # the label field first, as a reader scans a row ("niche": "zero-waste", "creators": 3, ...)
+    fields: dict[str, Any] = {label: (str, ...)}
+    fields.update({k: (f.annotation, f) for k, f in GroupRow.model_fields.items()})
+    return create_model(name, __base__=_Doc, __doc__=f"Spend and value of one {label} of the roster.", **fields)
+
+
+NicheRow = _labelled("NicheRow", "niche")
+PlatformRow = _labelled("PlatformRow", "platform")
+
+
+class BindingRule(_Doc):
+    """A rule that holds with equality in the roster."""
+
+    rule: str
+    text: str
+
+
+class SolverInfo(_Doc):
+    """Which solver ran, what it proved, and with which settings."""
+
+    name: str | None
+    status: str | None
+    seconds: float | None
+    time_limit: float | None
+    gap_setting: float | None
+
+
+class VerificationInfo(_Doc):
+    """The independent checker's verdict."""
+
+    passed: bool
+    checks: list[str]
+    violations: list[str]
+
+
+class Infeasibility(_Doc):
+    """Why no roster exists."""
+
+    rules: list[str]
+    explanation: str
+
+
+class PoolInfo(_Doc):
+    """The pool the roster was chosen from."""
+
+    file: str
+    creators: int
+    eligible: int
+    ineligible_by_reason: dict[str, int]
+    overlap_pairs: int
+
+
+class TargetInfo(_Doc):
+    """The target of a min-cost scenario."""
+
+    metric: str
+    value: float
+
+
+class Totals(_Doc):
+    """Expected totals over the roster's posts, before the overlap discount."""
+
+    conversions: float
+    emv: float
+    engagements: float
+    reach: float
+
+
+class ResultDoc(_Doc):
+    """The result.json document (README, "result.json", lists what each field means)."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    tool: str
+    version: str
+    scenario: str
+    scenario_file: str | None
+    status: StatusText
+    message: str
+    mode: Literal["maximise", "min_cost"]
+    objective: str
+    objective_unit: str
+    objective_value: float | None
+    bound: float | None
+    gap: float | None
+    budget: float | None
+    min_spend: float | None
+    currency: str
+    total_cost: float
+    budget_used_share: float | None
+    roster_size: int
+    total_posts: int
+    value_metric: str
+    value: float | None
+    value_before_overlap_discount: float | None
+    overlap_discount: float | None
+    totals_before_overlap_discount: Totals
+    cpa: float | None
+    emv_per_dollar: float | None
+    roi: float | None
+    target: TargetInfo | None
+    roster: list[RosterEntry]
+    binding_rules: list[BindingRule]
+    budget_note: str | None
+    by_niche: list[NicheRow]  # type: ignore[valid-type]
+    by_platform: list[PlatformRow]  # type: ignore[valid-type]
+    solver: SolverInfo
+    reduction: dict[str, Any] | None
+    timings_seconds: dict[str, float]
+    verification: VerificationInfo | None
+    infeasibility: Infeasibility | None
+    pool: PoolInfo
+    assumptions: dict[str, Any]
+    notes: list[str]
+    units: dict[str, str]
+
+    @property
+    def posts(self) -> dict[str, int]:
+        """The roster as creator id -> posts."""
+        return {e.creator_id: e.posts for e in self.roster}
+
+    def to_json(self) -> str:
+        """The file's text (UTF-8, indented, no NaN)."""
+        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def schema_problems(exc: ValidationError) -> list[str]:
+    """One phrase per field a validation error names."""
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "missing":
+            out.append(f"field '{where}' is missing")
+        elif err["type"] == "finite_number":
+            out.append(f"field '{where}' is not a finite number (got {err.get('input')!r})")
+        else:
+            out.append(f"field '{where}': {err['msg']} (got {err.get('input')!r})")
+    return out
+
+
+def parse_result(data: Any, source: str = "result.json") -> ResultDoc:
+    """Validate a parsed result.json.
+
+    Raises
+    ------
+    ResultFileError
+        Naming every field that is missing, not a finite number, or of the wrong kind.
+    """
+    if not isinstance(data, dict):
+        raise ResultFileError(f"{source}: expected a JSON object (a result.json from `roster optimize`)")
+    try:
+        return ResultDoc.model_validate(data)
+    except ValidationError as exc:
+        problems = schema_problems(exc)
+        raise ResultFileError(f"{source}: not a valid result.json: " + "; ".join(problems)) from None
+
+
+def read_result_data(path: str | Path) -> dict[str, Any]:
+    """The parsed JSON object of a result file, unvalidated (`optimizer.audit` names what is wrong in it).
+
+    Raises
+    ------
+    ResultFileError
+        If the file is missing, unreadable, not JSON or not an object (bad input: exit 2).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultFileError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultFileError(f"{path}: not a readable result.json ({exc})") from None
+    try:
+        data = json.loads(text)  # NaN and Infinity literals are read, so the audit can name the field
+    except ValueError as exc:
+        raise ResultFileError(f"{path}: not a readable result.json ({exc})") from None
+    if not isinstance(data, dict):
+        raise ResultFileError(f"{path}: expected a JSON object (a result.json from `roster optimize`)")
+    return data
+
+
+def load_result_file(path: str | Path) -> ResultDoc:
+    """Read and validate a result.json file (any missing, NaN or mistyped field is an error naming it)."""
+    return parse_result(read_result_data(path), str(path))
