@@ -216,9 +216,6 @@ class Assumptions(_Strict):
     )
     emv: EmvAssumptions = Field(default_factory=EmvAssumptions, description="Earned media value settings.")
     average_order_value: float | None = Field(None, gt=0, description="Revenue per conversion, for ROI and ROAS.")
-    uncertainty: UncertaintyAssumptions = Field(
-        default_factory=UncertaintyAssumptions, description="Spreads for sampling outcomes (simulation only)."
-    )
 
     @field_validator("conversion_rate")
     @classmethod
@@ -309,6 +306,11 @@ class Scenario(_Strict):
     platforms: dict[str, GroupRule] = Field(default_factory=dict, description="Rules per platform.")
     overlap_policy: OverlapPolicy = Field(default_factory=OverlapPolicy, description="Shared-audience rules.")
     assumptions: Assumptions = Field(default_factory=Assumptions, description="Forecast parameters.")
+    uncertainty: UncertaintyAssumptions = Field(
+        default_factory=UncertaintyAssumptions,
+        description="Spreads and no-show chance for sampling outcomes (`optimizer.uncertainty`); the point "
+        "forecast and the optimum do not use them.",
+    )
     baselines: Baselines | None = Field(None, description="Alternatives for the report to compare with.")
     columns: dict[str, str] = Field(
         default_factory=dict,

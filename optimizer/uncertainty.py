@@ -3,7 +3,7 @@
 For each creator on a roster and each draw, independently across creators:
 
 - **no-show**: the creator posts nothing with probability ``no_show`` (default 0.2, Later Influence's
-  "80% of confirmed creators post"; ``assumptions.uncertainty.no_show``). A no-show is not paid.
+  "80% of confirmed creators post"; ``uncertainty.no_show``). A no-show is not paid.
 - **engagements** of post k, given the creator posts:
   ``E_k = exp(log_mean + sd_creator * Z + sd_post * Z_k) * post_decay^(k-1)``, with Z shared by the
   creator's posts in that draw (what we do not know about the creator) and Z_k drawn per post. log_mean is
@@ -106,7 +106,7 @@ def creator_params(problem: Problem, no_show: float | None = None) -> CreatorPar
     problem : Problem
         A loaded campaign (its forecast, assumptions and, if any, calibration).
     no_show : float, optional
-        Override ``assumptions.uncertainty.no_show`` for every creator.
+        Override ``uncertainty.no_show`` for every creator.
 
     Returns
     -------
@@ -114,7 +114,7 @@ def creator_params(problem: Problem, no_show: float | None = None) -> CreatorPar
     """
     sc = problem.scenario
     a = sc.assumptions
-    u = a.uncertainty
+    u = sc.uncertainty
     df = problem.pool.frame
     m = problem.metrics
     live = a.delivery_rate

@@ -17,8 +17,8 @@ from tests.conftest import SCENARIOS, write_case
 ROSTER = {"c-01": 1, "c-03": 3, "c-05": 2, "c-07": 1, "c-08": 2}
 
 
-def _problem(tmp_path: Path, **assumptions):
-    return load_problem(write_case(tmp_path / "case", {"assumptions": assumptions}))
+def _problem(tmp_path: Path, uncertainty: dict | None = None, **assumptions):
+    return load_problem(write_case(tmp_path / "case", {"assumptions": assumptions, "uncertainty": uncertainty or {}}))
 
 
 @pytest.mark.parametrize(("no_show", "delivery"), [(0.0, 1.0), (0.2, 0.8)])
@@ -89,7 +89,7 @@ def test_calibrated_spreads_reach_the_sampler(tmp_path: Path, runner) -> None:
     result = runner.invoke(main, ["calibrate", str(folder / "posts.csv"), "--pool", str(folder / "creators.csv"),
                                   "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    path = write_case(folder, {"calibration": "calibration.csv", "assumptions": {"uncertainty": {"no_show": 0}}},
+    path = write_case(folder, {"calibration": "calibration.csv", "uncertainty": {"no_show": 0}},
                       name="cal.yaml")  # fmt: skip
     problem = load_problem(path)
     cal = pd.read_csv(out).set_index("creator_id")
