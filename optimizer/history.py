@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.errors import HistoryError
+from optimizer.errors import HistoryError, PoolError
 from optimizer.pool import _as_text, _fail, _map_columns, _numeric, parse_count, read_table
 from optimizer.scenario import normalise_label
 
@@ -117,7 +117,7 @@ def history_from_frame(
             raise HistoryError(f"{source}: '{standard}' is not a history field; fields are {', '.join(HISTORY_FIELDS)}")
     try:
         frame = _map_columns(raw.copy(), mapping or {}, source)
-    except Exception as exc:  # the pool's mapper raises PoolError; this is a history file
+    except PoolError as exc:  # the pool's mapper names its own error; this is a history file
         raise HistoryError(str(exc)) from None
     missing = [c for c in ("creator_id", "posted_at") if c not in frame.columns]
     if "likes" not in frame.columns and "engagements" not in frame.columns:
