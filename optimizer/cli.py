@@ -272,6 +272,44 @@ def batch(scenarios: tuple[Path, ...], out: Path, solver: str, time_limit: float
     sys.exit(worst_exit_code(rows))
 
 
+@main.command("calibrate", epilog=EXIT_CODES)
+@click.argument("history", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pool", "pool_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The creator pool (CSV, Parquet or XLSX); every creator in it gets a row.")  # fmt: skip
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Calibration CSV to write (name it in a scenario as `calibration: FILE`).")  # fmt: skip
+@click.option("--column", "columns", multiple=True, metavar="FIELD=NAME",
+              help="History column NAME holds the standard FIELD, e.g. --column post_id=shortcode (repeatable).")  # fmt: skip
+def calibrate_cmd(history: Path, pool_path: Path, out: Path, columns: tuple[str, ...]) -> None:
+    """Fit engagement forecasts on the post HISTORY (one row per past post) for every creator in --pool.
+
+    Writes one row per pool creator: posts seen, P10/P50/P90 engagements of one sponsored and one organic
+    post, and the fitted parameters. Creators with few posts borrow strength from their tier, platform and
+    niche; creators without history get their group's prior.
+    """
+    from optimizer.calibrate import calibrate, write_calibration
+    from optimizer.history import load_history
+    from optimizer.pool import load_pool
+
+    mapping: dict[str, str] = {}
+    for item in columns:
+        field, sep, name = item.partition("=")
+        if not sep or not field.strip() or not name.strip():
+            raise click.BadParameter(f"expected FIELD=NAME, got {item!r}", param_hint="--column")
+        mapping[field.strip()] = name.strip()
+    pool = load_pool(pool_path)
+    posts = load_history(history, mapping)
+    result = calibrate(posts, pool)
+    write_calibration(result, out)
+    frame = result.frame
+    seen = int((frame["posts_seen"] > 0).sum())
+    click.echo(f"Calibrated {len(frame)} creators of {pool_path} on {len(posts.frame):,} posts of {history}: "
+               f"{seen} with post history, {len(frame) - seen} from their group's prior.")  # fmt: skip
+    for note in result.notes:
+        click.echo(f"  Note: {note}")
+    click.echo(f"Wrote {out}")
+
+
 @main.command("explain", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--creator", "creators", multiple=True, required=True, help="Creator id (repeat for several).")

@@ -30,6 +30,14 @@ class OverlapError(InputError):
     """The overlap file is missing, malformed, or names unknown creators."""
 
 
+class HistoryError(InputError):
+    """A post history file (for `roster calibrate`) is missing, malformed, or has impossible values."""
+
+
+class CalibrationError(InputError):
+    """A calibration file named by a scenario cannot be used."""
+
+
 class ResultFileError(InputError):
     """A result.json given to `roster verify` cannot be read."""
 

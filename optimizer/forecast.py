@@ -9,6 +9,11 @@ The formulas (docs/forecast.md says the same in words), per post, for a creator 
     emv (cpm)        = reach x cpm / 1000                                    [currency]
     emv (per_action) = reach x impression_value + engagements x engagement_value
 
+With a calibration (``roster calibrate``, scenario key ``calibration``), a calibrated creator's engagements are
+the mean of their predictive distribution for one sponsored post, times delivery_rate, instead of
+F x real x engagement_rate x delivery_rate; where the calibration fitted a conversion rate (history with
+conversions) it replaces the stated rate unless the pool gives one. See `optimizer.calibrate`.
+
 A pool column ``expected_<metric>`` replaces the forecast of that metric for the rows where it is given.
 Post k of a creator (k = 1, 2, ...) is worth post_decay^(k-1) of the first.
 """
@@ -30,7 +35,9 @@ UNITS: dict[str, str] = {
 }
 
 
-def forecast(pool: Pool, assumptions: Assumptions) -> tuple[pd.DataFrame, list[str]]:
+def forecast(
+    pool: Pool, assumptions: Assumptions, calibration: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, list[str]]:
     """Expected value of one (the first) post by each creator.
 
     Parameters
@@ -39,6 +46,9 @@ def forecast(pool: Pool, assumptions: Assumptions) -> tuple[pd.DataFrame, list[s
         The validated pool.
     assumptions : Assumptions
         Forecast parameters from the scenario (or their defaults).
+    calibration : pandas.DataFrame, optional
+        Calibration rows indexed by creator_id (`optimizer.calibrate.load_calibration`); creators in it get
+        their calibrated engagements (and conversion rate, where fitted).
 
     Returns
     -------
@@ -72,12 +82,23 @@ def forecast(pool: Pool, assumptions: Assumptions) -> tuple[pd.DataFrame, list[s
         rate = np.where(np.isnan(given), default_rate, given)
     else:
         rate = default_rate
+    calibrated = np.zeros(len(df), dtype=bool)
+    if calibration is not None:
+        calibrated, rate, more = _calibrated(df, pool, calibration, rate)
+        notes += more
     live = assumptions.delivery_rate
     audience = followers * real * live
     out = pd.DataFrame(index=df.index)
     out["tier"] = tier
     out["reach"] = audience * assumptions.reach_rate
     out["engagements"] = audience * df["engagement_rate"].to_numpy(dtype=float)
+    if calibrated.any():
+        # the mean of the predictive lognormal for one sponsored post; observed engagement already reflects
+        # fake followers, so authenticity is not applied again
+        cal = calibration.reindex(df.index)
+        sd2 = cal["log_rate_sd_creator"].to_numpy() ** 2 + cal["log_rate_sd_post"].to_numpy() ** 2
+        mean = followers * np.exp(cal["log_rate_mean"].to_numpy() + sd2 / 2) * live
+        out["engagements"] = np.where(calibrated, mean, out["engagements"].to_numpy())
     out["conversions"] = out["engagements"].to_numpy() * rate
     emv = assumptions.emv
     if emv.method == "cpm":
@@ -98,6 +119,33 @@ def forecast(pool: Pool, assumptions: Assumptions) -> tuple[pd.DataFrame, list[s
                     f"{column}: given for {int(used.sum())} creator(s); the forecast is used for the other {int((~used).sum())}."
                 )
     return out, notes
+
+
+def _calibrated(
+    df: pd.DataFrame, pool: Pool, calibration: pd.DataFrame, rate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Which creators the calibration covers, the conversion rates it changes, and notes saying so."""
+    notes: list[str] = []
+    cal = calibration.reindex(df.index)
+    calibrated = cal["log_rate_mean"].notna().to_numpy()
+    own = calibrated & (cal["posts_seen"].fillna(0).to_numpy() > 0) if "posts_seen" in cal else calibrated
+    ids = df.index[~calibrated]
+    listed = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
+    notes.append(
+        f"Engagements from the calibration for {int(calibrated.sum())} creator(s) ({int(own.sum())} with post history "
+        f"of their own, {int((calibrated & ~own).sum())} from their group's prior); from followers x stated engagement "
+        f"rate for {int((~calibrated).sum())}" + (f" ({listed})." if len(ids) else ".")
+    )
+    if "conversion_alpha" in cal:
+        a = cal["conversion_alpha"].to_numpy()
+        b = cal["conversion_beta"].to_numpy()
+        fitted = calibrated & ~np.isnan(a) & ~np.isnan(b) & (a + b > 0)
+        if "conversion_rate" in pool.present:
+            fitted &= np.isnan(df["conversion_rate"].to_numpy(dtype=float))  # the pool's own rate wins
+        if fitted.any():
+            rate = np.where(fitted, a / np.where(fitted, a + b, 1.0), rate)
+            notes.append(f"Conversion rate from the calibration (posterior mean) for {int(fitted.sum())} creator(s).")
+    return calibrated, rate, notes
 
 
 def post_weights(max_posts: int, decay: float) -> np.ndarray:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.errors import PoolError, ScenarioError
+from optimizer.errors import CalibrationError, PoolError, ScenarioError
 from optimizer.forecast import forecast
 from optimizer.pool import Pool, load_overlap, load_pool, overlap_from_frame
 from optimizer.scenario import Scenario, load_scenario, resolve_path
@@ -40,6 +40,8 @@ class Problem:
     notes : list of str
         Defaults and assumptions the output must state.
     scenario_path : Path or None
+    calibration : pandas.DataFrame or None
+        Calibration rows by creator_id when the scenario names a calibration file (see `optimizer.calibrate`).
     """
 
     scenario: Scenario
@@ -51,6 +53,7 @@ class Problem:
     max_posts: pd.Series
     notes: list[str] = field(default_factory=list)
     scenario_path: Path | None = None
+    calibration: pd.DataFrame | None = None
 
     @property
     def values(self) -> pd.Series:
@@ -65,7 +68,7 @@ class Problem:
     def with_scenario(self, scenario: Scenario) -> Problem:
         """The same pool and overlaps under another scenario (budget sweeps, what-ifs)."""
         # the pool is unchanged, so its validated overlap pairs (with their positions) carry over
-        return build_problem(scenario, self.pool, self.overlap, self.scenario_path)
+        return build_problem(scenario, self.pool, self.overlap, self.scenario_path, self.calibration)
 
 
 def _eligibility(scenario: Scenario, pool: Pool, source: str) -> tuple[pd.Series, pd.Series, list[str]]:
@@ -151,7 +154,11 @@ def _check_labels(kind: str, wanted: list[str], have: set[str], source: str, poo
 
 
 def build_problem(
-    scenario: Scenario, pool: Pool, overlap: pd.DataFrame | None = None, scenario_path: Path | None = None
+    scenario: Scenario,
+    pool: Pool,
+    overlap: pd.DataFrame | None = None,
+    scenario_path: Path | None = None,
+    calibration: pd.DataFrame | None = None,
 ) -> Problem:
     """Cross-check a scenario with its pool and overlaps; compute eligibility and the forecast.
 
@@ -163,6 +170,8 @@ def build_problem(
         Raw overlap rows (creator_a, creator_b, overlap) or already validated pairs (a, b, overlap).
     scenario_path : Path, optional
         For messages and relative paths.
+    calibration : pandas.DataFrame, optional
+        Calibration rows by creator_id (`optimizer.calibrate.load_calibration`).
 
     Returns
     -------
@@ -213,7 +222,7 @@ def build_problem(
             pairs = pairs.assign(ia=df.index.get_indexer(pairs["a"]), ib=df.index.get_indexer(pairs["b"]))
     else:
         pairs = overlap_from_frame(overlap, df.index, "overlap")
-    metrics, forecast_notes = forecast(pool, scenario.assumptions)
+    metrics, forecast_notes = forecast(pool, scenario.assumptions, calibration)
     return Problem(
         scenario=scenario,
         pool=pool,
@@ -224,6 +233,7 @@ def build_problem(
         max_posts=post_caps(scenario, df),
         notes=[*pool.notes, *forecast_notes, *notes],
         scenario_path=scenario_path,
+        calibration=calibration,
     )
 
 
@@ -248,4 +258,15 @@ def load_problem(path: str | Path) -> Problem:
     overlap = None
     if scenario.overlap is not None:
         overlap = load_overlap(resolve_path(path, scenario.overlap), pool.ids)
-    return build_problem(scenario, pool, overlap, path)
+    calibration = None
+    if scenario.calibration is not None:
+        from optimizer.calibrate import load_calibration  # scipy is imported only when a scenario calibrates
+
+        cal_path = resolve_path(path, scenario.calibration)
+        if not cal_path.exists():
+            raise CalibrationError(
+                f"{path}: calibration file {cal_path} not found (key 'calibration' is relative to the scenario file)"
+            )
+        calibration, cal_notes = load_calibration(cal_path, pool.ids)
+        pool.notes.extend(cal_notes)
+    return build_problem(scenario, pool, overlap, path, calibration)

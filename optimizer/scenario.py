@@ -176,6 +176,48 @@ def _default_conversion_rates() -> dict[str, float]:
     return {"nano": 0.024, "micro": 0.022, "mid": 0.018, "macro": 0.014, "mega": 0.009}
 
 
+def _default_engagement_sigma() -> dict[str, float]:
+    # Measured (docs/forecast.md, "Uncertainty"): spread of log(actual / followers x stated rate) for later posts in
+    # the shared Instagram history, from the P10-P90 range; macro and mega rest on fewer than 100 posts each.
+    return {"nano": 0.73, "micro": 0.71, "mid": 0.72, "macro": 0.87, "mega": 0.65}
+
+
+class UncertaintyAssumptions(_Strict):
+    """Spreads used when sampling outcomes (`optimizer.uncertainty`); the point forecast does not use them."""
+
+    no_show: float = Field(
+        0.2,
+        ge=0,
+        lt=1,
+        description="Chance that a confirmed creator does not post at all (Later Influence: 80% "
+        "post). The point forecast counts it only through delivery_rate; set delivery_rate to 1 - no_show to match.",
+    )
+    engagement_sigma: float | dict[str, float] = Field(
+        default_factory=_default_engagement_sigma,
+        description="Lognormal spread of one post's engagements around the forecast, for creators without a "
+        "calibration: one number or one per tier.",
+    )
+    conversion_concentration: float = Field(
+        100.0,
+        gt=0,
+        description="Beta prior strength of a creator's conversion rate around the stated rate "
+        "(at 100, a 2.2% rate has its P10-P90 at 0.29x-1.89x: 0.6%-4.2%, near the published 0.5-3% range).",
+    )
+
+    @field_validator("engagement_sigma")
+    @classmethod
+    def _sigmas(cls, value: float | dict[str, float]) -> float | dict[str, float]:
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - set(TIERS))
+            missing = [t for t in TIERS if t not in value]
+            if unknown or missing:
+                raise ValueError(f"give one number or all five tiers ({', '.join(TIERS)})")
+        values = value.values() if isinstance(value, dict) else [value]
+        if any(not 0 <= v <= 5 for v in values):
+            raise ValueError("engagement spreads are log-scale standard deviations between 0 and 5")
+        return value
+
+
 class Assumptions(_Strict):
     """Forecast parameters. Each is a documented default the scenario can override."""
 
@@ -267,6 +309,11 @@ class Scenario(_Strict):
     overlap: str | None = Field(
         None, description="Overlap file: creator_a, creator_b, overlap (0-1, share of the smaller audience)."
     )
+    calibration: str | None = Field(
+        None,
+        description="Calibration file from `roster calibrate` (relative to the scenario file): engagements "
+        "forecast from post history instead of followers x engagement_rate.",
+    )
     budget: float | None = Field(None, gt=0, description="Most that may be spent. Required unless a target is given.")
     min_spend: float | None = Field(None, ge=0, description="Least that must be spent.")
     currency: str = Field("USD", min_length=1, description="Currency of budget and pool costs.")
@@ -280,6 +327,11 @@ class Scenario(_Strict):
     platforms: dict[str, GroupRule] = Field(default_factory=dict, description="Rules per platform.")
     overlap_policy: OverlapPolicy = Field(default_factory=OverlapPolicy, description="Shared-audience rules.")
     assumptions: Assumptions = Field(default_factory=Assumptions, description="Forecast parameters.")
+    uncertainty: UncertaintyAssumptions = Field(
+        default_factory=UncertaintyAssumptions,
+        description="Spreads and no-show chance for sampling outcomes (`optimizer.uncertainty`); the point "
+        "forecast and the optimum do not use them.",
+    )
     baselines: Baselines | None = Field(None, description="Alternatives for the report to compare with.")
     columns: dict[str, str] = Field(
         default_factory=dict,

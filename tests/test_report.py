@@ -63,7 +63,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_report_files_for_every_bundled_scenario(reports) -> None:
-    assert len(reports) == len(BUNDLED) == 4
+    assert len(reports) == len(BUNDLED) == 5  # crossfit, eco-fashion, instagram-history, skincare x2
     for folder in reports.values():
         for name in ("result.json", "roster.csv", "report.html", "allocation.xlsx", "summary.md"):
             assert (folder / name).stat().st_size > 0, (folder, name)
