@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.forecast import total_weight
-from optimizer.problem import Problem
+from optimizer.problem import FOLLOWER_RULES, Problem
+from optimizer.tiers import CELEBRITY_FLOOR
 from optimizer.verify import Verification, verify_roster
 
 
@@ -64,7 +65,10 @@ def _greedy(problem: Problem, order: list[tuple[str, int]]) -> dict[str, int]:
     (best-first within it) come first, as a careful planner would do.
     """
     sc = problem.scenario
-    frame = problem.pool.frame
+    # plain dicts for the walk: one lookup per item in a Python loop (pandas .at per item is the slow part)
+    pool = problem.pool.frame
+    frame = {"cost": pool["cost"].to_dict(), "niches": pool["niches"].to_dict(), "platform": pool["platform"].to_dict()}
+    caps = problem.max_posts.to_dict()
     budget = sc.budget if sc.budget is not None else float("inf")
     max_size = sc.roster.max_creators or 10**9
     share = sc.roster.max_creator_budget_share
@@ -83,22 +87,22 @@ def _greedy(problem: Problem, order: list[tuple[str, int]]) -> dict[str, int]:
             key = "niches" if kind == "niche" else "platform"
             members = [
                 item for item in order
-                if item[1] == 1 and (label in frame.at[item[0], key] if kind == "niche" else frame.at[item[0], key] == label)
+                if item[1] == 1 and (label in frame[key][item[0]] if kind == "niche" else frame[key][item[0]] == label)
             ]  # fmt: skip
             firsts += members[: rule.min_creators]
     counts: dict[tuple[str, str], int] = {}
     roster: dict[str, int] = {}
     spent = 0.0
     for cid, k in [*((c, 1) for c in sc.eligibility.include), *firsts, *order]:
-        cost = float(frame.at[cid, "cost"])
+        cost = float(frame["cost"][cid])
         if roster.get(cid, 0) != k - 1 or spent + cost > budget + 1e-9 or cost * k > per_creator + 1e-9:
             continue
-        if k > int(problem.max_posts[cid]):
+        if k > int(caps[cid]):
             continue
         if k == 1:
             if len(roster) >= max_size or conflicts.get(cid, set()) & roster.keys():
                 continue
-            groups = [("niche", n) for n in frame.at[cid, "niches"]] + [("platform", frame.at[cid, "platform"])]
+            groups = [("niche", n) for n in frame["niches"][cid]] + [("platform", frame["platform"][cid])]
             capped = [g for g in groups if g in rules and rules[g].max_creators is not None]
             if any(counts.get(g, 0) >= rules[g].max_creators for g in capped):  # type: ignore[operator]
                 continue
@@ -184,11 +188,10 @@ def _celebrity(problem: Problem) -> Baseline | None:
     else:
         # a celebrity deal is by definition outside a micro-tier follower filter: every other
         # eligibility rule (platform, authenticity, exclusions, ...) still applies
-        reasons = problem.reasons
-        follower_only = reasons.str.contains("followers", regex=False)
-        allowed = (reasons == "") | follower_only
-        big = frame["followers"] >= 500_000
-        candidates = list(frame.index[(allowed & big).to_numpy()])
+        others = [c for c in problem.failed.columns if c not in FOLLOWER_RULES]
+        allowed = ~problem.failed[others].to_numpy().any(axis=1) if others else np.ones(len(frame), dtype=bool)
+        big = frame["followers"].to_numpy() >= CELEBRITY_FLOOR
+        candidates = list(frame.index[allowed & big])
         notes.append(
             "Best single macro or mega creator (500k+ followers) the budget affords; the follower filter is not applied."
         )
@@ -196,7 +199,7 @@ def _celebrity(problem: Problem) -> Baseline | None:
     best: tuple[float, str, int] | None = None
     decay = sc.assumptions.post_decay
     for cid in candidates:
-        cost = float(frame.at[cid, "cost"])
+        cost = float(frame["cost"][cid])
         cap = int(problem.max_posts[cid])
         posts = cap if cost == 0 else min(cap, int(budget // cost))
         if posts < 1:

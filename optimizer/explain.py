@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from optimizer.pipeline import optimize
+from optimizer.formatting import money
+from optimizer.milp import Milp
+from optimizer.model import build_model
+from optimizer.pipeline import SolveOptions, optimize, resolve
 from optimizer.problem import Problem, build_problem
 from optimizer.result import Result
 
@@ -23,7 +26,7 @@ class Explanation:
     creator_id: str
     chosen: bool
     text: str
-    value_change: float | None = None
+    value_change: float | None = None  # change of the optimum's score: value, or minus the cost in min-cost mode
     replacements: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     pick_price: float | None = None
@@ -34,18 +37,6 @@ class Explanation:
         return dict(self.__dict__)
 
 
-def _excluding(problem: Problem, cid: str) -> Problem:
-    sc = problem.scenario
-    elig = sc.eligibility.model_copy(update={"exclude": [*sc.eligibility.exclude, cid]})
-    return problem.with_scenario(sc.model_copy(update={"eligibility": elig}))
-
-
-def _including(problem: Problem, cid: str) -> Problem:
-    sc = problem.scenario
-    elig = sc.eligibility.model_copy(update={"include": [*sc.eligibility.include, cid]})
-    return problem.with_scenario(sc.model_copy(update={"eligibility": elig}))
-
-
 def _priced(problem: Problem, cid: str, price: float) -> Problem:
     pool = problem.pool
     frame = pool.frame.copy()
@@ -54,12 +45,29 @@ def _priced(problem: Problem, cid: str, price: float) -> Problem:
     return build_problem(problem.scenario, repriced, problem.overlap, problem.scenario_path)
 
 
-def _value(result: Result) -> float | None:
-    return result.verification.value if result.verification else None
+def _score(result: Result) -> float | None:
+    """What the optimum is judged by: expected value (maximise), or cost (min-cost mode; lower is better)."""
+    if not result.verification:
+        return None
+    return result.verification.total_cost if result.problem.scenario.mode == "min_cost" else result.verification.value
+
+
+def _loss_words(problem: Problem, amount: float, base: float) -> str:
+    """A loss in the mode's own terms: value given up, or extra cost to reach the target."""
+    sc = problem.scenario
+    share = f" ({amount / base:.2%} of the optimum)" if base else ""
+    if sc.mode == "min_cost":
+        return f"raises the cost of reaching the target by {money(amount, sc.currency)}{share}"
+    return f"loses {amount:,.2f} expected {sc.value_metric}{share}"
 
 
 def explain_creator(
-    problem: Problem, base: Result, cid: str, solver: str = "cbc", price_search: bool = True
+    problem: Problem,
+    base: Result,
+    cid: str,
+    solver: str = "cbc",
+    price_search: bool = True,
+    milp: Milp | None = None,
 ) -> Explanation:
     """Explain one creator's place (or absence) in the optimum `base`.
 
@@ -73,45 +81,49 @@ def explain_creator(
     solver : str
     price_search : bool
         For a creator not chosen, also find the price at which they would be (about 10 more solves).
+    milp : Milp, optional
+        The model of `problem`, already built (the report explains many creators with one model).
 
     Returns
     -------
     Explanation
     """
-    metric = problem.scenario.value_metric
     frame = problem.pool.frame
     if cid not in frame.index:
         return Explanation(cid, False, f"{cid} is not in the pool.")
-    v0 = _value(base) or 0.0
+    options = SolveOptions(solver=solver, explain=False)
+    model = milp if milp is not None else build_model(problem)
+    # losses are positive: value given up when maximising, extra cost in min-cost mode
+    sign = -1.0 if problem.scenario.mode == "min_cost" else 1.0
+    v0 = _score(base) or 0.0
     if cid in base.roster:
         if cid in problem.scenario.eligibility.include:
             return Explanation(cid, True, f"{cid} is on the roster because the scenario requires it (include).")
-        other = optimize(_excluding(problem, cid), solver=solver, explain=False)
+        # warm-started from the optimum without them, which is often feasible already
+        other = resolve(
+            problem, model, options, exclude=[cid], start={c: k for c, k in base.roster.items() if c != cid}
+        )
         if not other.roster:
             return Explanation(
                 cid, True, f"Without {cid} no roster satisfies every rule: they are indispensable.", solves=1
             )
-        lost = v0 - (_value(other) or 0.0)
+        lost = sign * (v0 - (_score(other) or 0.0))
         new = sorted(set(other.roster) - set(base.roster))
         gone = sorted(set(base.roster) - set(other.roster) - {cid})
-        text = (
-            f"Removing {cid} loses {lost:,.2f} expected {metric} ({lost / v0:.2%} of the optimum)"
-            if v0
-            else f"Removing {cid} loses {lost:,.2f} expected {metric}"
-        )
+        text = f"Removing {cid} {_loss_words(problem, lost, v0)}"
         text += f"; the best roster without them adds {', '.join(new) or 'nobody'}"
         text += f" and also drops {', '.join(gone)}." if gone else "."
         return Explanation(cid, True, text, -lost, new, gone, solves=1)
 
     if not problem.eligible[cid]:
         return Explanation(cid, False, f"{cid} is not eligible: {problem.reasons[cid]}.")
-    forced = optimize(_including(problem, cid), solver=solver, explain=False)
+    forced = resolve(problem, model, options, include=[cid])
     solves = 1
     if not forced.roster:
         text = f"{cid} cannot be added without breaking a rule of the scenario (no feasible roster includes them)."
         return Explanation(cid, False, text, solves=solves)
-    cost = v0 - (_value(forced) or 0.0)
-    text = f"Forcing {cid} onto the roster costs {cost:,.2f} expected {metric}"
+    cost = sign * (v0 - (_score(forced) or 0.0))
+    text = f"Forcing {cid} onto the roster {_loss_words(problem, cost, v0)}"
     out = Explanation(cid, False, text, -cost, sorted(set(forced.roster) - set(base.roster)),
                       sorted(set(base.roster) - set(forced.roster)), solves=solves)  # fmt: skip
     if price_search:
@@ -131,7 +143,11 @@ def explain_creator(
             else:
                 hi = mid
         out.pick_price = round(lo, 2)
-        out.text = text + f"; at a price of {lo:,.2f} or less per post (now {price:,.2f}) the optimum picks them."
+        cur = problem.scenario.currency
+        out.text = (
+            text
+            + f"; at a price of {money(lo, cur)} or less per post (now {money(price, cur)}) the optimum picks them."
+        )
     else:
         out.text = text + "."
     return out

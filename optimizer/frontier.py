@@ -12,9 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from optimizer.errors import ScenarioError
+from optimizer.forecast import total_weight
 from optimizer.formatting import money, num
+from optimizer.milp import Milp
+from optimizer.model import build_model
 from optimizer.parallel import run_all
-from optimizer.pipeline import optimize
+from optimizer.pipeline import SolveOptions, optimize, resolve
 from optimizer.problem import Problem
 from optimizer.result import Result
 
@@ -72,20 +75,39 @@ def _with_budget(problem: Problem, budget: float) -> Problem:
 
 
 def _summary(result: Result) -> dict:
-    d = result.to_dict()
-    has = bool(result.roster)
-    return {
-        "status": result.status, "value": d["value"], "cost": d["total_cost"] if has else None,
-        "creators": d["roster_size"], "conversions": d["totals_before_overlap_discount"]["conversions"] if has else None,
-        "cpa": d["cpa"], "roster": dict(result.roster),
-    }  # fmt: skip
+    """The frontier's figures of one solve, straight from the verified roster (no result.json needed)."""
+    check = result.verification
+    if not result.roster or check is None:
+        return {"status": result.status, "value": None, "cost": None, "creators": 0, "conversions": None, "cpa": None,
+                "roster": {}}  # fmt: skip
+    problem = result.problem
+    decay = problem.scenario.assumptions.post_decay
+    first = problem.metrics.loc[list(result.roster), "conversions"].to_dict()
+    conversions = sum(float(first[c]) * total_weight(k, decay) for c, k in result.roster.items())
+    cost = round(check.total_cost, 2)
+    return {"status": result.status, "value": check.value, "cost": cost, "creators": len(result.roster),
+            "conversions": conversions, "cpa": cost / conversions if conversions > 0 else None,
+            "roster": dict(result.roster)}  # fmt: skip
 
 
-def _solve_budget(problem: Problem, job: tuple) -> dict:
-    """One frontier job (module level so it can run in another process or on a Dask worker)."""
+def _solve_budget(shared: tuple, job: tuple) -> dict:
+    """One frontier job (module level so it can run in another process or on a Dask worker).
+
+    With a model built once at the largest budget, each budget only changes the budget row's limit; a
+    scenario whose per-creator cap is a share of the budget changes eligibility with it, so it is rebuilt.
+    """
+    problem, milp = shared
     budget, solver, time_limit, start = job
-    result = optimize(_with_budget(problem, budget), solver=solver, time_limit=time_limit, explain=False, start=start)
-    return _summary(result)
+    options = SolveOptions(solver=solver, time_limit=time_limit, explain=False)
+    if milp is None:
+        return _summary(optimize(_with_budget(problem, budget), options=options, start=start))
+    return _summary(resolve(problem, milp, options, budget=budget, start=start))
+
+
+def _shared_model(problem: Problem, budgets: list[float]) -> Milp | None:
+    if problem.scenario.roster.max_creator_budget_share is not None:
+        return None
+    return build_model(_with_budget(problem, max(budgets)))
 
 
 def frontier(
@@ -125,16 +147,17 @@ def frontier(
         raise ScenarioError(f"{problem.source}: a budget frontier needs a maximising scenario, not a target")
     jobs = sorted({b for budget in budgets for b in (budget - STEP, budget) if b > 0})
     tick = (lambda done: progress(done, len(jobs))) if progress else None
+    shared = (problem, _shared_model(problem, jobs))
     if scheduler or (workers or os.cpu_count() or 1) > 1:
         summaries = run_all(
-            _solve_budget, problem, [(b, solver, time_limit, None) for b in jobs], scheduler, workers, tick
+            _solve_budget, shared, [(b, solver, time_limit, None) for b in jobs], scheduler, workers, tick
         )
         solved = dict(zip(jobs, summaries))
     else:
         solved = {}
         start: dict[str, int] | None = None
         for done, b in enumerate(jobs, start=1):
-            solved[b] = _solve_budget(problem, (b, solver, time_limit, start))
+            solved[b] = _solve_budget(shared, (b, solver, time_limit, start))
             start = solved[b]["roster"] or start
             if tick:
                 tick(done)

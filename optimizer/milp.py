@@ -356,7 +356,7 @@ class Milp:
     def _keys(self) -> set[str]:
         return {b.key for b in self.blocks}
 
-    def keys(self, relaxable_only: bool = True) -> list[str]:
+    def rule_keys(self, relaxable_only: bool = True) -> list[str]:
         """Keys of the rules, in build order (by default only those a planner can relax)."""
         from optimizer.rules import spec_of  # the catalogue knows which rules a planner sets
 

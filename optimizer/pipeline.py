@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from optimizer.model import build_model
 from optimizer.problem import Problem, load_problem
 from optimizer.reduce import Reduction, reduce_model
 from optimizer.result import Result, VerificationFailed
+from optimizer.rules import RuleKind
 from optimizer.scenario import parse_scenario
 from optimizer.solve import SolveOutcome, Status, solve_milp
 from optimizer.verify import verify_roster
@@ -204,6 +205,61 @@ def finish(problem: Problem, solved: Solved, options: SolveOptions, timings: dic
     binding = binding_rules(milp, outcome.values, problem.scenario.currency)  # type: ignore[arg-type]
     return Result(problem, outcome.status.value, roster, outcome, check, message=msg, settings=settings,
                   binding=binding, reduction=solved.reduction, timings=timings)  # fmt: skip
+
+
+# --- re-solving a built model --------------------------------------------------------------------
+
+
+def variant(milp: Milp, exclude: list[str] = (), include: list[str] = (), budget: float | None = None) -> Milp:  # type: ignore[assignment]
+    """A copy of a built model with creators fixed out or in, or another budget: changes that need no rebuild.
+
+    Fixing a creator out puts every column they own (posts, pair and auxiliary columns) at zero, which is
+    what excluding them means; fixing one in puts their first post at one. A new budget is the budget
+    row's limit (post caps must allow it: build the model at the largest budget it will be solved at).
+    """
+    position = {str(c): i for i, c in enumerate(milp.creator_ids)}
+    lb, ub = milp.lb.copy(), milp.ub.copy()
+    owners_of = {c: np.flatnonzero(milp.owner_creator == position[c]) for c in [*exclude, *include] if c in position}
+    for cid in exclude:
+        owners = owners_of.get(cid, np.zeros(0, dtype=np.int64))
+        ub[np.isin(milp.owner, owners) | np.isin(milp.partner, owners)] = 0.0
+    for cid in include:
+        lb[milp.first_col[owners_of[cid]]] = 1.0
+    blocks = milp.blocks
+    if budget is not None:
+        blocks = [replace(b, rhs=np.array([budget], dtype=float), limit=budget) if b.kind == RuleKind.BUDGET else b
+                  for b in blocks]  # fmt: skip
+    return replace(milp, lb=lb, ub=ub, blocks=blocks)
+
+
+def resolve(
+    problem: Problem,
+    milp: Milp,
+    options: SolveOptions,
+    exclude: list[str] = (),  # type: ignore[assignment]
+    include: list[str] = (),  # type: ignore[assignment]
+    budget: float | None = None,
+    start: dict[str, int] | None = None,
+) -> Result:
+    """Re-solve a built model with small changes (see `variant`) and verify the roster independently.
+
+    The frontier, the explanations and the app call this many times on one model. The roster is verified
+    against the scenario with the same changes written into it (``problem.with_scenario``), so nothing the
+    shortcut does is taken on trust.
+    """
+    sc = problem.scenario
+    changed = sc
+    if exclude or include:
+        eligibility = sc.eligibility.model_copy(update={"exclude": [*sc.eligibility.exclude, *exclude],
+                                                        "include": [*sc.eligibility.include, *include]})  # fmt: skip
+        changed = changed.model_copy(update={"eligibility": eligibility})
+    if budget is not None:
+        changed = changed.model_copy(update={"budget": budget})
+    target = problem if changed is sc else problem.with_scenario(changed)
+    clock = _Clock()
+    model = variant(milp, list(exclude), list(include), budget)
+    solved = solve_model(model, options, start)
+    return finish(target, solved, options, {**clock.laps, **solved.timings})
 
 
 # --- loading once, re-solving with overrides -----------------------------------------------------

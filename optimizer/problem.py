@@ -32,7 +32,9 @@ class Problem:
     eligible : pandas.Series
         Bool per creator id: may be chosen.
     reasons : pandas.Series
-        Why each ineligible creator is out ("" for eligible ones).
+        The first rule each ineligible creator fails, in words ("" for eligible ones).
+    failed : pandas.DataFrame
+        Every eligibility rule each creator fails (creator x rule, bool); ``rule_texts`` has their words.
     metrics : pandas.DataFrame
         Forecast per creator and first post (see `optimizer.forecast`).
     max_posts : pandas.Series
@@ -54,6 +56,8 @@ class Problem:
     notes: list[str] = field(default_factory=list)
     scenario_path: Path | None = None
     calibration: pd.DataFrame | None = None
+    failed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rule_texts: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
 
     @property
     def values(self) -> pd.Series:
@@ -71,39 +75,57 @@ class Problem:
         return build_problem(scenario, self.pool, self.overlap, self.scenario_path, self.calibration)
 
 
-def _eligibility(scenario: Scenario, pool: Pool, source: str) -> tuple[pd.Series, pd.Series, list[str]]:
+# The follower rules: a celebrity deal is by definition outside them (optimizer.baselines), and only them.
+FOLLOWER_RULES = ("followers_min", "followers_max")
+
+
+def _eligibility(scenario: Scenario, pool: Pool, source: str) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    """Which eligibility rules each creator fails: a creator x rule table, every failure kept.
+
+    Returns
+    -------
+    failed : pandas.DataFrame
+        Bool per creator (rows) and rule (columns, e.g. ``followers_min``, ``authenticity``), in the order the
+        rules are checked; only the rules the scenario states are columns.
+    texts : pandas.Series
+        The words for each rule column ("fewer than 10,000 followers").
+    notes : list of str
+    """
     df = pool.frame
     rules = scenario.eligibility
-    reasons = pd.Series("", index=df.index, dtype=object)
+    failed: dict[str, np.ndarray] = {}
+    texts: dict[str, str] = {}
     notes: list[str] = []
 
-    def mark(mask: np.ndarray, why: str) -> None:
-        todo = mask & (reasons.to_numpy() == "")
-        reasons[todo] = why
+    def rule(key: str, mask: np.ndarray, why: str) -> None:
+        failed[key] = np.asarray(mask, dtype=bool)
+        texts[key] = why
 
     if rules.exclude:
-        mark(df.index.isin(rules.exclude), "excluded by the scenario")
+        rule("exclude", df.index.isin(rules.exclude), "excluded by the scenario")
     if rules.platforms is not None:
-        mark(~df["platform"].isin(rules.platforms).to_numpy(), f"platform not in {', '.join(rules.platforms)}")
+        rule(
+            "platform",
+            ~df["platform"].isin(rules.platforms).to_numpy(),
+            f"platform not in {', '.join(rules.platforms)}",
+        )
     if rules.followers is not None:
         f = df["followers"].to_numpy()
         if rules.followers.min is not None:
-            mark(f < rules.followers.min, f"fewer than {rules.followers.min:,.0f} followers")
+            rule("followers_min", f < rules.followers.min, f"fewer than {rules.followers.min:,.0f} followers")
         if rules.followers.max is not None:
-            mark(f > rules.followers.max, f"more than {rules.followers.max:,.0f} followers")
+            rule("followers_max", f > rules.followers.max, f"more than {rules.followers.max:,.0f} followers")
     er = df["engagement_rate"].to_numpy()
     if rules.min_engagement_rate is not None:
-        mark(er < rules.min_engagement_rate, f"engagement rate below {rules.min_engagement_rate:.2%}")
+        rule("engagement_min", er < rules.min_engagement_rate, f"engagement rate below {rules.min_engagement_rate:.2%}")
     if rules.max_engagement_rate is not None:
-        mark(er > rules.max_engagement_rate, f"engagement rate above {rules.max_engagement_rate:.2%}")
+        rule("engagement_max", er > rules.max_engagement_rate, f"engagement rate above {rules.max_engagement_rate:.2%}")
     if rules.min_authenticity is not None:
         if "authenticity" in pool.present:
             auth = df["authenticity"].to_numpy(dtype=float)
             # a blank authenticity counts as 1.0, as in the forecast (and the note says so)
-            mark(
-                np.nan_to_num(auth, nan=1.0) < rules.min_authenticity,
-                f"authenticity below {rules.min_authenticity:.0%}",
-            )
+            rule("authenticity", np.nan_to_num(auth, nan=1.0) < rules.min_authenticity,
+                 f"authenticity below {rules.min_authenticity:.0%}")  # fmt: skip
         else:
             notes.append(
                 f"min_authenticity {rules.min_authenticity:.0%} was not applied: the pool has no authenticity column, "
@@ -113,36 +135,47 @@ def _eligibility(scenario: Scenario, pool: Pool, source: str) -> tuple[pd.Series
         if "sentiment" not in pool.present:
             raise ScenarioError(f"{source}: eligibility.min_sentiment is set but {pool.source} has no sentiment column")
         s = df["sentiment"].to_numpy(dtype=float)
-        mark(np.isnan(s), "no sentiment value")
-        mark(s < rules.min_sentiment, f"sentiment below {rules.min_sentiment:g}")
+        rule("sentiment_blank", np.isnan(s), "no sentiment value")
+        rule("sentiment", s < rules.min_sentiment, f"sentiment below {rules.min_sentiment:g}")
     if rules.countries is not None:
         if "country" not in pool.present:
             raise ScenarioError(f"{source}: eligibility.countries is set but {pool.source} has no country column")
-        mark(~df["country"].isin(rules.countries).to_numpy(), f"country not in {', '.join(rules.countries)}")
+        rule("country", ~df["country"].isin(rules.countries).to_numpy(), f"country not in {', '.join(rules.countries)}")
     share = scenario.roster.max_creator_budget_share
     if share is not None and scenario.budget is not None:
-        mark(df["cost"].to_numpy() > share * scenario.budget, f"one post costs more than {share:.0%} of the budget")
-    eligible = reasons == ""
-    return eligible, reasons, notes
+        rule("creator_budget_share", df["cost"].to_numpy() > share * scenario.budget,
+             f"one post costs more than {share:.0%} of the budget")  # fmt: skip
+    table = pd.DataFrame(failed, index=df.index) if failed else pd.DataFrame(index=df.index)
+    return table, pd.Series(texts, dtype=object), notes
+
+
+def first_reasons(failed: pd.DataFrame, texts: pd.Series) -> pd.Series:
+    """The first failed rule of each creator, in words ("" for eligible ones)."""
+    reasons = pd.Series("", index=failed.index, dtype=object)
+    for key in reversed(list(failed.columns)):  # earlier rules overwrite later ones
+        reasons[failed[key].to_numpy()] = texts[key]
+    return reasons
 
 
 def post_caps(scenario: Scenario, frame: pd.DataFrame) -> pd.Series:
     """Posts each creator may be booked for: the one place the post cap is worked out.
 
-    The pool's ``max_posts`` (1 without the column), capped by ``roster.max_posts`` and by what
-    ``roster.max_creator_budget_share`` of the budget buys (that share caps one creator's spend, so it is a
-    cap on their posts).
+    The pool's ``max_posts`` (1 without the column), capped by ``roster.max_posts``, by what
+    ``roster.max_creator_budget_share`` of the budget buys (that share caps one creator's spend), and by what
+    the whole budget buys (never below one post, so every eligible creator keeps a column and a rule that
+    needs them can say why it fails). The model makes one column per post, so this also bounds its size.
     """
-    caps = frame["max_posts"].astype(np.int64)
+    caps = frame["max_posts"].to_numpy(dtype=np.int64)
     if scenario.roster.max_posts is not None:
-        caps = caps.clip(upper=scenario.roster.max_posts)
+        caps = np.minimum(caps, scenario.roster.max_posts)
+    cost = frame["cost"].to_numpy(dtype=float)
+    priced = cost > 0
     share = scenario.roster.max_creator_budget_share
-    if share is not None and scenario.budget is not None:
-        cost = frame["cost"].to_numpy(dtype=float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            affordable = np.floor(share * scenario.budget / np.where(cost > 0, cost, 1.0) + 1e-9)
-        caps = caps.clip(upper=pd.Series(np.where(cost > 0, affordable, caps), index=frame.index).astype(np.int64))
-    return caps
+    if scenario.budget is not None:
+        limit = scenario.budget if share is None else share * scenario.budget
+        affordable = np.floor(limit / np.where(priced, cost, 1.0) + 1e-9)
+        caps = np.where(priced, np.minimum(caps, np.maximum(affordable, 1)), caps).astype(np.int64)
+    return pd.Series(caps, index=frame.index)
 
 
 def _check_labels(kind: str, wanted: list[str], have: set[str], source: str, pool_source: str) -> None:
@@ -206,7 +239,9 @@ def build_problem(
         unknown = sorted({i for i in named if i not in df.index})
         if unknown:
             raise ScenarioError(f"{source}: baselines name {', '.join(unknown)}, not a creator_id in {pool.source}")
-    eligible, reasons, notes = _eligibility(scenario, pool, source)
+    failed, texts, notes = _eligibility(scenario, pool, source)
+    eligible = pd.Series(~failed.to_numpy().any(axis=1) if failed.shape[1] else True, index=df.index)
+    reasons = first_reasons(failed, texts)
     for cid in scenario.eligibility.include:
         if not eligible[cid]:
             raise ScenarioError(
@@ -234,6 +269,8 @@ def build_problem(
         notes=[*pool.notes, *forecast_notes, *notes],
         scenario_path=scenario_path,
         calibration=calibration,
+        failed=failed,
+        rule_texts=texts,
     )
 
 

@@ -24,11 +24,13 @@ from optimizer.explain import explain_creator
 from optimizer.forecast import UNITS, total_weight
 from optimizer.formatting import money, num, pct
 from optimizer.frontier import FrontierPoint, frontier
+from optimizer.model import build_model
 from optimizer.output import neutralise, write_files
 from optimizer.parallel import run_all
 from optimizer.problem import Problem, load_problem
 from optimizer.result import Result, VerificationFailed
 from optimizer.resultdoc import parse_result, read_result_data
+from optimizer.rules import group_rule_words
 from optimizer.scenario import OBJECTIVES
 from optimizer.solve import SolveOutcome, Status
 from optimizer.tiers import TIERS
@@ -122,7 +124,7 @@ def build_report(
     repl: dict[str, str] = {}
     if explain:
         ids = sorted(result.roster)
-        answers = run_all(_explain_job, (problem, result, solver), ids, scheduler, workers,
+        answers = run_all(_explain_job, (problem, result, solver, build_model(problem)), ids, scheduler, workers,
                           (lambda done: progress("explain", done, len(ids))) if progress else None)  # fmt: skip
         for cid, e in zip(ids, answers):
             lost[cid] = None if e.value_change is None else -e.value_change
@@ -131,8 +133,8 @@ def build_report(
 
 
 def _explain_job(shared: tuple, cid: str):
-    problem, base, solver = shared
-    return explain_creator(problem, base, cid, solver=solver, price_search=False)
+    problem, base, solver, milp = shared
+    return explain_creator(problem, base, cid, solver=solver, price_search=False, milp=milp)
 
 
 def _conversions(problem: Problem, roster: dict[str, int]) -> float:
@@ -154,7 +156,7 @@ def result_from_dir(result_dir: Path, scenario: Path | None = None) -> Result:
     if named is None:
         raise ResultFileError(f"{path}: no scenario_file; pass --scenario")
     problem = load_problem(named)
-    if data.get("status") not in ("optimal", "feasible") or not data.get("roster"):
+    if not data.get("roster"):
         raise ResultFileError(f"{path}: status {data.get('status')!r}: there is no roster to report on")
     check = audit_result(problem, data)
     if not check.passed:
@@ -171,6 +173,17 @@ def result_from_dir(result_dir: Path, scenario: Path | None = None) -> Result:
 # --- the shared context ------------------------------------------------------------------------
 
 
+def _assumption_words(value: Any) -> Any:
+    """An assumption's value for a reader: numbers stay numbers (for the spreadsheet), the rest in words."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v:.2%}" for k, v in value.items())
+    return value
+
+
 def _assumptions(problem: Problem) -> list[dict[str, Any]]:
     a = problem.scenario.assumptions
     rows = []
@@ -178,11 +191,11 @@ def _assumptions(problem: Problem) -> list[dict[str, Any]]:
         value = getattr(a, name)
         if name == "emv":
             for sub, sfld in type(value).model_fields.items():
-                rows.append({"parameter": f"emv.{sub}", "value": getattr(value, sub),
+                rows.append({"parameter": f"emv.{sub}", "value": _assumption_words(getattr(value, sub)),
                              "source": "scenario" if sub in value.model_fields_set and "emv" in a.model_fields_set else "default",
                              "meaning": sfld.description or ""})  # fmt: skip
             continue
-        rows.append({"parameter": name, "value": value if not isinstance(value, dict) else ", ".join(f"{k} {v:.2%}" for k, v in value.items()),
+        rows.append({"parameter": name, "value": _assumption_words(value),
                      "source": "scenario" if name in a.model_fields_set else "default", "meaning": fld.description or ""})  # fmt: skip
     return rows
 
@@ -195,6 +208,9 @@ def _context(rep: Report) -> dict[str, Any]:
     for e in roster:
         e["value_lost_without"] = rep.lost_without.get(e["creator_id"])
         e["replaced_by"] = rep.replacements.get(e["creator_id"], "")
+    for key, rules in (("niche", p.scenario.niches), ("platform", p.scenario.platforms)):
+        for r in d[f"by_{key}"]:
+            r["rule"] = group_rule_words(rules[r[key]]) if r[key] in rules else ""
     tiers = []
     for tier in TIERS:
         rows = [e for e in roster if e["tier"] == tier]
@@ -236,6 +252,10 @@ def _context(rep: Report) -> dict[str, Any]:
     }  # fmt: skip
     return {"d": d, "h": headline, "roster": roster, "tiers": tiers, "overlaps": overlaps, "baselines": rep.baselines,
             "frontier": fr, "assumptions": _assumptions(p), "charts": charts, "cur": cur, "metric": metric,
+            "loss_label": "extra cost without" if p.scenario.mode == "min_cost" else "lost without",
+            "loss_meaning": (f"the extra cost ({cur}) of reaching the target if that creator is removed"
+                             if p.scenario.mode == "min_cost" else
+                             f"the expected {metric} the optimum loses if that creator is removed"),
             "unit": UNITS[metric], "objectives": OBJECTIVES}  # fmt: skip
 
 
@@ -268,7 +288,7 @@ def render_markdown(rep: Report) -> str:
              f"- ROI: {pct(h['roi'])}" + (f" at {money(h['aov'], cur)} per order" if h["aov"] else " (set assumptions.average_order_value)"),
              f"- Proof: {d['solver']['name']} {d['status']}, bound {num(d['bound'])}, gap {pct(d['gap'])}; "
              f"independent verification {'passed' if d['verification']['passed'] else 'FAILED'}", "",
-             "## Roster", "", "| creator | handle | platform | niche | posts | cost | expected value | lost without |",
+             "## Roster", "", f"| creator | handle | platform | niche | posts | cost | expected value | {c['loss_label']} |",
              "|---|---|---|---|---:|---:|---:|---:|"]  # fmt: skip
     for e in c["roster"]:
         lines.append(f"| {_md_cell(e['creator_id'])} | {_md_cell(e['handle'])} | {_md_cell(e['platform'])} | {_md_cell(e['niche'])} | "
@@ -278,12 +298,12 @@ def render_markdown(rep: Report) -> str:
             "",
             f"## {title}",
             "",
-            f"| {key} | creators | spend | share of budget | expected value |",
-            "|---|---:|---:|---:|---:|",
+            f"| {key} | creators | spend | share of spend | scenario rule | expected value |",
+            "|---|---:|---:|---:|---|---:|",
         ]
         for r in rows:
             lines.append(
-                f"| {_md_cell(r[key])} | {r['creators']} | {money(r['cost'], cur)} | {pct(r['budget_share'])} | {num(r['value'])} |"
+                f"| {_md_cell(r[key])} | {r['creators']} | {money(r['cost'], cur)} | {pct(r['spend_share'])} | {r['rule']} | {num(r['value'])} |"
             )
     lines += ["", "## Baselines (same budget, eligibility, forecast and overlap model)", "",
               "| baseline | creators | spend | expected value | CPA | value / optimum | meets every rule |", "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
@@ -317,7 +337,7 @@ def render_xlsx(rep: Report) -> bytes:
 
     c = _context(rep)
     d, h, cur = c["d"], c["h"], c["cur"]
-    money = '"$"#,##0.00' if cur == "USD" else f'#,##0.00 "{cur}"'
+    money_format = '"$"#,##0.00' if cur == "USD" else f'#,##0.00 "{cur}"'
     wb = Workbook()
     bold = Font(bold=True)
 
@@ -338,11 +358,11 @@ def render_xlsx(rep: Report) -> bytes:
             ws.column_dimensions[col[0].column_letter].width = min(40, max(10, longest + 2))
 
     summary = [
-        ["Campaign", d["scenario"], ""], ["Status", d["status"], ""], ["Spend", h["spend"], money],
-        ["Budget", h["budget"], money], ["Share of budget spent", h["budget_used_share"], "0.0%"],
+        ["Campaign", d["scenario"], ""], ["Status", d["status"], ""], ["Spend", h["spend"], money_format],
+        ["Budget", h["budget"], money_format], ["Share of budget spent", h["budget_used_share"], "0.0%"],
         [f"Expected {h['value_metric']} (after overlap discount)", h["value"], "#,##0.00"],
-        ["Expected conversions", h["conversions"], "#,##0.00"], ["CPA (spend per expected conversion)", h["cpa"], money],
-        ["EMV", h["emv"], money], ["EMV per dollar", h["emv_per_dollar"], "0.00"], ["ROI", h["roi"], "0.0%"],
+        ["Expected conversions", h["conversions"], "#,##0.00"], ["CPA (spend per expected conversion)", h["cpa"], money_format],
+        ["EMV", h["emv"], money_format], ["EMV per dollar", h["emv_per_dollar"], "0.00"], ["ROI", h["roi"], "0.0%"],
         ["Creators", h["creators"], "0"], ["Posts", h["posts"], "0"], ["Solver", d["solver"]["name"], ""],
         ["Proven bound", d["bound"], "#,##0.00"], ["Gap", d["gap"], "0.0000%"],
         ["Independent verification", "passed" if d["verification"]["passed"] else "FAILED", ""],
@@ -364,25 +384,25 @@ def render_xlsx(rep: Report) -> bytes:
         "expected_conversions", "expected_emv", "expected_engagements", "expected_reach", "value_lost_without", "replaced_by")]  # fmt: skip
     sheet("Roster", ["creator_id", "handle", "platform", "niche", "tier", "followers", "engagement_rate", "posts", "cost_per_post",
                      "cost", "expected value", "expected_conversions", "expected_emv", "expected_engagements", "expected_reach",
-                     "value lost without", *extra],
+                     c["loss_label"], *extra],
           [[e["creator_id"], e["handle"], e["platform"], e["niche"], e["tier"], e["followers"], e["engagement_rate"], e["posts"],
             e["cost_per_post"], e["cost"], e["value"], e["expected_conversions"], e["expected_emv"], e["expected_engagements"],
             e["expected_reach"], e["value_lost_without"], *[e[k] for k in extra]] for e in c["roster"]],
-          {6: "#,##0", 7: "0.00%", 9: money, 10: money, 11: "#,##0.00", 12: "#,##0.00", 13: money, 14: "#,##0", 15: "#,##0", 16: "#,##0.00"})  # fmt: skip
+          {6: "#,##0", 7: "0.00%", 9: money_format, 10: money_format, 11: "#,##0.00", 12: "#,##0.00", 13: money_format, 14: "#,##0", 15: "#,##0", 16: "#,##0.00"})  # fmt: skip
     for title, key, rows in (("By niche", "niche", d["by_niche"]), ("By platform", "platform", d["by_platform"])):
-        sheet(title, [key, "creators", "posts", "spend", "share of budget", "expected value", "expected conversions", "EMV"],
-              [[r[key], r["creators"], r["posts"], r["cost"], r["budget_share"], r["value"], r["conversions"], r["emv"]] for r in rows],
-              {4: money, 5: "0.0%", 6: "#,##0.00", 7: "#,##0.00", 8: money})  # fmt: skip
+        sheet(title, [key, "creators", "posts", "spend", "share of spend", "scenario rule", "expected value", "expected conversions", "EMV"],
+              [[r[key], r["creators"], r["posts"], r["cost"], r["spend_share"], r["rule"], r["value"], r["conversions"], r["emv"]] for r in rows],
+              {4: money_format, 5: "0.0%", 7: "#,##0.00", 8: "#,##0.00", 9: money_format})  # fmt: skip
     sheet("Baselines", ["baseline", "description", "creators", "spend", "expected value", "expected conversions", "CPA",
                         "value / optimum", "meets every rule", "rules broken"],
           [[b["name"], b["description"], b["creators"], b["cost"], b["value"], b["conversions"], b["cpa"], b["ratio_to_optimum"],
             "yes" if b["feasible"] else "no", "; ".join(b["rules_broken"])] for b in c["baselines"]],
-          {4: money, 5: "#,##0.00", 6: "#,##0.00", 7: money, 8: "0.0%"})  # fmt: skip
+          {4: money_format, 5: "#,##0.00", 6: "#,##0.00", 7: money_format, 8: "0.0%"})  # fmt: skip
     sheet("Frontier", ["budget", "status", "expected value", "spend", "creators", "expected conversions", "CPA", "value of the last $1,000"],
           [[r["budget"], r["status"], r["value"], r["cost"], r["creators"], r["conversions"], r["cpa"], r["marginal_value_per_1000"]]
-           for r in c["frontier"]], {1: money, 3: "#,##0.00", 4: money, 6: "#,##0.00", 7: money, 8: "#,##0.00"})  # fmt: skip
+           for r in c["frontier"]], {1: money_format, 3: "#,##0.00", 4: money_format, 6: "#,##0.00", 7: money_format, 8: "#,##0.00"})  # fmt: skip
     sheet("Assumptions", ["parameter", "value", "source", "meaning"],
-          [[a["parameter"], a["value"] if not isinstance(a["value"], bool) else str(a["value"]), a["source"], a["meaning"]]
+          [[a["parameter"], a["value"], a["source"], a["meaning"]]
            for a in c["assumptions"]], {})  # fmt: skip
     buf = io.BytesIO()
     wb.save(buf)

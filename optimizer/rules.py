@@ -94,6 +94,25 @@ class ConflictFacts:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """What a one-row rule counts, for explanations that quote an amount ("$767 of spend", "5 creators").
+
+    Attributes
+    ----------
+    amount : callable
+        An amount in words with what it counts: ``amount(767)`` -> "$767 of spend", ``amount(1)`` -> "1 creator".
+    limit : str
+        The rule's own limit in words: "the budget of $600", "the roster maximum of 4".
+    change : callable
+        A new limit -> the smallest change in words: "raise the budget to $767".
+    """
+
+    amount: Callable[[float], str]
+    limit: str
+    change: Callable[[float], str]
+
+
+@dataclass(frozen=True)
 class RuleSpec:
     """One entry of the catalogue (see the module docstring)."""
 
@@ -105,6 +124,7 @@ class RuleSpec:
     relaxable: bool = True
     states_budget: bool = False  # its conflict text already names the budget when the budget is in the conflict
     check: Callable[[Problem, dict[str, int]], list[str]] | None = None
+    measure: Callable[[Block, str], Measure] | None = None  # for one-row rules whose limit is an amount
 
 
 CATALOGUE: dict[str, RuleSpec] = {}
@@ -148,7 +168,7 @@ def _group(block: Block) -> str:
 
 
 def _count_text(more: bool) -> Callable[[Block, str], str]:
-    return lambda b, cur: f"{_group(b)}: at {'least' if more else 'most'} {b.limit:.0f} creators"
+    return lambda b, cur: f"{_group(b)}: at {'least' if more else 'most'} {creators(b.limit)}"
 
 
 def _share_text(more: bool) -> Callable[[Block, str], str]:
@@ -166,27 +186,27 @@ def _group_min_conflict(b: Block, f: ConflictFacts) -> str:
     m = _members(b, f.eligible)
     if f.with_budget():
         return (
-            f"{_group(b)} needs {k} creators, and its {k} cheapest eligible cost "
+            f"{_group(b)} needs {creators(k)}, and its {k} cheapest eligible cost "
             f"{f.money(f.cheapest(m['cost'].to_numpy(), k))}; the budget is {f.money(f.problem.scenario.budget or 0)}"
         )
     if len(m) < k:
         in_pool = len(_members(b, f.problem.pool.frame))
-        return f"{_group(b)} needs {k} creators but only {len(m)} are eligible ({in_pool} in the pool)"
-    return f"{_group(b)} needs at least {k} creators"
+        return f"{_group(b)} needs {creators(k)} but only {len(m)} are eligible ({in_pool} in the pool)"
+    return f"{_group(b)} needs at least {creators(k)}"
 
 
 def _roster_min_conflict(b: Block, f: ConflictFacts) -> str:
     k = int(b.limit)
     if f.with_budget():
         return (
-            f"{k} creators cost at least {f.money(f.cheapest(f.eligible['cost'].to_numpy(), k))} "
+            f"{creators(k)} cost at least {f.money(f.cheapest(f.eligible['cost'].to_numpy(), k))} "
             f"(the {k} cheapest eligible) but the budget is {f.money(f.problem.scenario.budget or 0)}"
         )
     n = len(f.eligible)
     return (
-        f"the roster needs at least {k} creators but only {n} are eligible"
+        f"the roster needs at least {creators(k)} but only {n} are eligible"
         if n < k
-        else (f"the roster needs at least {k} creators")
+        else (f"the roster needs at least {creators(k)}")
     )
 
 
@@ -203,6 +223,46 @@ def _share_conflict(more: bool) -> Callable[[Block, ConflictFacts], str]:
 def _include_conflict(b: Block, f: ConflictFacts) -> str:
     cost = float(f.problem.pool.frame.at[b.label, "cost"])
     return f"{b.label} must be on the roster (one post costs {f.money(cost)})"
+
+
+def creators(n: float, where: str = "") -> str:
+    """ "1 creator", "3 creators", with an optional place ("in niche 'a'")."""
+    count = round(n)
+    return f"{count:,} creator{'' if count == 1 else 's'}" + (f" {where}" if where else "")
+
+
+def _spend_measure(what: str, verb: str) -> Callable[[Block, str], Measure]:
+    def measure(b: Block, cur: str) -> Measure:
+        return Measure(lambda x: f"{money(x, cur, 0)} of spend", f"{what} of {money(b.limit, cur, 0)}",
+                       lambda x: f"{verb} {what} to {money(x, cur, 2)}")  # fmt: skip
+
+    return measure
+
+
+def _roster_measure(more: bool) -> Callable[[Block, str], Measure]:
+    def measure(b: Block, cur: str) -> Measure:
+        word = "minimum" if more else "maximum"
+        verb = "lower" if more else "raise"
+        return Measure(creators, f"the roster {word} of {creators(b.limit)}",
+                       lambda x: f"{verb} the roster {word} to {creators(x)}")  # fmt: skip
+
+    return measure
+
+
+def _group_measure(more: bool) -> Callable[[Block, str], Measure]:
+    def measure(b: Block, cur: str) -> Measure:
+        word = "minimum" if more else "maximum"
+        verb = "lower" if more else "raise"
+        return Measure(lambda x: creators(x, f"in {_group(b)}"), f"its {word} of {creators(b.limit)}",
+                       lambda x: f"{verb} the {word} of {_group(b)} to {creators(x)}")  # fmt: skip
+
+    return measure
+
+
+def _target_measure(b: Block, cur: str) -> Measure:
+    fmt = (lambda x: money(x, cur, 0)) if b.label == "emv" else (lambda x: f"{x:,.0f}")
+    return Measure(lambda x: f"{fmt(x)} expected {b.label}", f"the target of {fmt(b.limit)}",
+                   lambda x: f"lower the target to {fmt(x)} expected {b.label}")  # fmt: skip
 
 
 # --- builders ----------------------------------------------------------------------------------
@@ -341,23 +401,24 @@ def _target(ctx: BuildContext) -> Iterable[Block]:
 _BUILTIN: list[RuleSpec] = [
     RuleSpec(RuleKind.POST_ORDER, lambda b, cur: "post k+1 only after post k", local=True, relaxable=False),
     RuleSpec(RuleKind.BUDGET, lambda b, cur: f"spend at most the budget of {money(b.limit, cur, 0)}", _budget,
-             lambda b, f: None if f.budget_stated else f"the budget is {f.money(b.limit)}"),
+             lambda b, f: None if f.budget_stated else f"the budget is {f.money(b.limit)}",
+             measure=_spend_measure("the budget", "raise")),
     RuleSpec(RuleKind.MIN_SPEND, lambda b, cur: f"spend at least {money(b.limit, cur, 0)}", _min_spend,
-             _min_spend_conflict),
-    RuleSpec(RuleKind.ROSTER_MIN, lambda b, cur: f"at least {b.limit:.0f} creators", _roster_size(True),
-             _roster_min_conflict, states_budget=True),
-    RuleSpec(RuleKind.ROSTER_MAX, lambda b, cur: f"at most {b.limit:.0f} creators", _roster_size(False),
-             lambda b, f: f"the roster may have at most {int(b.limit)} creators"),
+             _min_spend_conflict, measure=_spend_measure("min_spend", "lower")),
+    RuleSpec(RuleKind.ROSTER_MIN, lambda b, cur: f"at least {creators(b.limit)}", _roster_size(True),
+             _roster_min_conflict, states_budget=True, measure=_roster_measure(True)),
+    RuleSpec(RuleKind.ROSTER_MAX, lambda b, cur: f"at most {creators(b.limit)}", _roster_size(False),
+             lambda b, f: f"the roster may have at most {creators(b.limit)}", measure=_roster_measure(False)),
     RuleSpec(RuleKind.NICHE_MIN, _count_text(True), _group_count("niche", True), _group_min_conflict,
-             states_budget=True),
+             states_budget=True, measure=_group_measure(True)),
     RuleSpec(RuleKind.NICHE_MAX, _count_text(False), _group_count("niche", False),
-             lambda b, f: f"{_group(b)} may have at most {int(b.limit)} creators"),
+             lambda b, f: f"{_group(b)} may have at most {creators(b.limit)}", measure=_group_measure(False)),
     RuleSpec(RuleKind.NICHE_SHARE_MIN, _share_text(True), _group_share("niche", True), _share_conflict(True)),
     RuleSpec(RuleKind.NICHE_SHARE_MAX, _share_text(False), _group_share("niche", False), _share_conflict(False)),
     RuleSpec(RuleKind.PLATFORM_MIN, _count_text(True), _group_count("platform", True), _group_min_conflict,
-             states_budget=True),
+             states_budget=True, measure=_group_measure(True)),
     RuleSpec(RuleKind.PLATFORM_MAX, _count_text(False), _group_count("platform", False),
-             lambda b, f: f"{_group(b)} may have at most {int(b.limit)} creators"),
+             lambda b, f: f"{_group(b)} may have at most {creators(b.limit)}", measure=_group_measure(False)),
     RuleSpec(RuleKind.PLATFORM_SHARE_MIN, _share_text(True), _group_share("platform", True), _share_conflict(True)),
     RuleSpec(RuleKind.PLATFORM_SHARE_MAX, _share_text(False), _group_share("platform", False),
              _share_conflict(False)),
@@ -369,7 +430,7 @@ _BUILTIN: list[RuleSpec] = [
     RuleSpec(RuleKind.OVERLAP_DISCOUNT, lambda b, cur: "a shared audience is counted once", _overlap_discount,
              local=True, relaxable=False),
     RuleSpec(RuleKind.TARGET, lambda b, cur: f"at least {b.limit:,.0f} expected {b.label}", _target,
-             lambda b, f: f"the target is {b.limit:,.0f} expected {b.label}"),
+             lambda b, f: f"the target is {b.limit:,.0f} expected {b.label}", measure=_target_measure),
 ]  # fmt: skip
 for _spec in _BUILTIN:
     register_rule(_spec)
@@ -386,9 +447,9 @@ def group_rule_words(rule: GroupRule) -> str:
     """
     parts = []
     if rule.min_creators is not None:
-        parts.append(f"at least {rule.min_creators} creators")
+        parts.append(f"at least {creators(rule.min_creators)}")
     if rule.max_creators is not None:
-        parts.append(f"at most {rule.max_creators} creators")
+        parts.append(f"at most {creators(rule.max_creators)}")
     if rule.min_spend_share is not None:
         parts.append(f"at least {rule.min_spend_share:.0%} of the spend")
     if rule.max_spend_share is not None:

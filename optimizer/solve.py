@@ -319,25 +319,28 @@ def to_pulp(milp: Milp, form=None, obj: np.ndarray | None = None):
     -------
     problem : pulp.LpProblem
     variables : list of pulp.LpVariable
+    rows : list of list of pulp.LpConstraint
+        The constraint(s) of each matrix row (two for a ranged row: its lower and its upper side).
     """
     import pulp
 
     form = form if form is not None else milp.matrix()
     obj = milp.obj if obj is None else obj
     prob = pulp.LpProblem("roster", pulp.LpMaximize if milp.maximise else pulp.LpMinimize)
+    inf = float("inf")
     variables = [
-        prob.add_variable(name, lowBound=None if np.isneginf(lo) else float(lo), upBound=None if np.isposinf(hi) else float(hi),
+        prob.add_variable(name, lowBound=None if lo == -inf else lo, upBound=None if hi == inf else hi,
                           cat=pulp.LpBinary if is_int and lo == 0 and hi == 1 else pulp.LpInteger if is_int else pulp.LpContinuous)
         for name, lo, hi, is_int in zip(_pulp_names(milp.col_names), milp.lb.tolist(), milp.ub.tolist(), milp.is_int.tolist())
     ]  # fmt: skip
-    nz = np.flatnonzero(obj)
-    prob.setObjective(pulp.LpAffineExpression([(variables[j], float(obj[j])) for j in nz.tolist()]))
+    _pulp_objective(prob, variables, obj)
     # rows from the column-wise matrix: group the non-zeros by row
     cols = np.repeat(np.arange(milp.n_cols), np.diff(form.start))
     order = np.argsort(form.index, kind="stable")
     rows, cols, vals = form.index[order], cols[order].tolist(), form.value[order].tolist()
     cuts = np.searchsorted(rows, np.arange(form.n_rows + 1)).tolist()
     seen: set[str] = set()
+    out: list[list] = []
     for r, name in enumerate(_pulp_names(form.row_names)):
         while name in seen:
             name += "_"
@@ -347,14 +350,61 @@ def to_pulp(milp: Milp, form=None, obj: np.ndarray | None = None):
         )
         lo, hi = float(form.row_lower[r]), float(form.row_upper[r])
         if lo == hi:
-            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintEQ, name=name, rhs=lo))
-        elif np.isneginf(lo):
-            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, name=name, rhs=hi))
-        elif np.isposinf(hi):
-            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, name=name, rhs=lo))
+            made = [pulp.LpConstraint(expr, pulp.LpConstraintEQ, name=name, rhs=lo)]
+        elif lo == -inf:
+            made = [pulp.LpConstraint(expr, pulp.LpConstraintLE, name=name, rhs=hi)]
+        elif hi == inf:
+            made = [pulp.LpConstraint(expr, pulp.LpConstraintGE, name=name, rhs=lo)]
         else:  # a ranged row: two constraints
-            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, name=name, rhs=lo))
-            prob.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, name=name + "_hi", rhs=hi))
+            made = [pulp.LpConstraint(expr, pulp.LpConstraintGE, name=name, rhs=lo),
+                    pulp.LpConstraint(expr, pulp.LpConstraintLE, name=name + "_hi", rhs=hi)]  # fmt: skip
+        for constraint in made:
+            prob.addConstraint(constraint)
+        out.append(made)
+    return prob, variables, out
+
+
+def _pulp_objective(prob, variables: list, obj: np.ndarray) -> None:
+    import pulp
+
+    nz = np.flatnonzero(obj)
+    prob.setObjective(pulp.LpAffineExpression([(variables[j], float(obj[j])) for j in nz.tolist()]))
+
+
+# One PuLP problem kept per model structure: the frontier, the explanations and the app re-solve variants
+# of one model (other bounds, another budget) many times, and building the PuLP objects costs more than
+# CBC's own solve on campaign-sized models.
+_PULP_CACHE: list[tuple] = []
+
+
+def _row_kinds(form) -> bytes:
+    """Which side of each row is bounded (a changed pattern needs other PuLP constraints)."""
+    lower, upper = np.isfinite(form.row_lower), np.isfinite(form.row_upper)
+    return (lower.astype(np.int8) + 2 * upper + 4 * (form.row_lower == form.row_upper)).astype(np.int8).tobytes()
+
+
+def _pulp_model(milp: Milp, form, obj: np.ndarray):
+    if not obj.any():
+        # PuLP gives an empty objective a placeholder variable of its own; such a problem is not reused
+        return to_pulp(milp, form, obj)[:2]
+    for known, known_form, prob, variables, rows in _PULP_CACHE:
+        same = (known.col_names is milp.col_names and known_form.row_names == form.row_names
+                and np.array_equal(known_form.index, form.index) and np.array_equal(known_form.value, form.value)
+                and np.array_equal(known.is_int, milp.is_int) and known.maximise == milp.maximise
+                and _row_kinds(known_form) == _row_kinds(form))  # fmt: skip
+        if same:
+            inf = float("inf")
+            for v, lo, hi in zip(variables, milp.lb.tolist(), milp.ub.tolist()):  # type: ignore[attr-defined]
+                v.lowBound, v.upBound, v.varValue = (None if lo == -inf else lo), (None if hi == inf else hi), None
+            for made, lo, hi in zip(rows, form.row_lower.tolist(), form.row_upper.tolist()):  # type: ignore[attr-defined]
+                made[0].changeRHS(lo if lo != -inf else hi)
+                if len(made) == 2:
+                    made[1].changeRHS(hi)
+            _pulp_objective(prob, variables, obj)  # type: ignore[arg-type]
+            return prob, variables
+    prob, variables, rows = to_pulp(milp, form, obj)
+    _PULP_CACHE.insert(0, (milp, form, prob, variables, rows))
+    del _PULP_CACHE[2:]
     return prob, variables
 
 
@@ -389,7 +439,7 @@ def _cbc_bound(log: str, maximise: bool) -> float | None:
 def _solve_cbc(milp, form, obj, time_limit, gap, verbose, guess) -> SolveOutcome:
     import pulp
 
-    prob, variables = to_pulp(milp, form, obj)
+    prob, variables = _pulp_model(milp, form, obj)
     with warnings.catch_warnings():
         # PuLP 3.3 deprecates its bundled CBC in favour of PuLP 4's separate `cbcbox` package; we pin
         # PuLP 3.3.x precisely to use the bundled binary, so the notice is not for our users.

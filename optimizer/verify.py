@@ -65,22 +65,23 @@ def roster_value(problem: Problem, roster: dict[str, int]) -> tuple[float, float
     sc = problem.scenario
     metric = sc.value_metric
     decay = sc.assumptions.post_decay
+    first = problem.metrics.loc[[c for c in roster], metric].to_dict() if roster else {}
     gross = 0.0
     for cid, posts in roster.items():
-        gross += float(problem.metrics.at[cid, metric]) * total_weight(posts, decay)
+        gross += float(first[cid]) * total_weight(posts, decay)
     discount = 0.0
     if sc.overlap_policy.discount:
         limit = sc.overlap_policy.max_pairwise
         for a, b, o in _pairs_within(problem, roster):
             if limit is None or o <= limit:
-                discount += o * min(float(problem.metrics.at[a, metric]), float(problem.metrics.at[b, metric]))
+                discount += o * min(float(first[a]), float(first[b]))
     return gross, discount
 
 
-def eligibility_violations(problem: Problem, cid: str) -> list[str]:
+def eligibility_violations(problem: Problem, cid: str, row: dict | None = None) -> list[str]:
     """Every eligibility rule a creator breaks, re-derived from the pool row (empty when it may be chosen)."""
     rules = problem.scenario.eligibility
-    row = problem.pool.frame.loc[cid]
+    row = row if row is not None else problem.pool.frame.loc[cid].to_dict()
     out: list[str] = []
     if cid in rules.exclude:
         out.append("is excluded")
@@ -137,14 +138,16 @@ def verify_roster(
         checks.append(name)
 
     check("creators exist, posts are whole numbers within each creator's max_posts")
+    known = [cid for cid in roster if cid in frame.index]
+    rows: dict[str, dict] = frame.loc[known].to_dict("index") if known else {}  # one lookup, then plain dicts
     for cid, posts in roster.items():
-        if cid not in frame.index:
+        if cid not in rows:
             bad.append(f"{cid} is not in the pool")
             continue
         if not isinstance(posts, int) or posts < 1:
             bad.append(f"{cid} is booked for {posts!r} posts; expected a whole number >= 1")
             continue
-        cap = int(frame.at[cid, "max_posts"])
+        cap = int(rows[cid]["max_posts"])
         if sc.roster.max_posts is not None:
             cap = min(cap, sc.roster.max_posts)
         if posts > cap:
@@ -154,13 +157,13 @@ def verify_roster(
 
     check("eligibility (platform, followers, engagement, authenticity, sentiment, country, exclude)")
     for cid in roster:
-        bad += [f"{cid} {why}" for why in eligibility_violations(problem, cid)]
+        bad += [f"{cid} {why}" for why in eligibility_violations(problem, cid, rows[cid])]
     check("must-include creators are on the roster")
     for cid in sc.eligibility.include:
         if cid not in roster:
             bad.append(f"{cid} must be on the roster but is not")
 
-    spend = {cid: float(frame.at[cid, "cost"]) * posts for cid, posts in roster.items()}
+    spend = {cid: float(rows[cid]["cost"]) * posts for cid, posts in roster.items()}
     total = sum(spend.values())
     if sc.budget is not None:
         check("total spend within the budget")
@@ -189,9 +192,9 @@ def verify_roster(
     for kind, rules in (("niche", sc.niches), ("platform", sc.platforms)):
         for label, rule in rules.items():
             if kind == "niche":
-                members = [cid for cid in roster if label in frame.at[cid, "niches"]]
+                members = [cid for cid in roster if label in rows[cid]["niches"]]
             else:
-                members = [cid for cid in roster if frame.at[cid, "platform"] == label]
+                members = [cid for cid in roster if rows[cid]["platform"] == label]
             count = len(members)
             amount = sum(spend[cid] for cid in members)
             check(f"{kind} '{label}' counts and budget shares")

@@ -313,3 +313,45 @@ def test_solver_time_limit_gives_feasible_with_a_sound_bound() -> None:
             assert out.gap > 0
             assert out.gap == pytest.approx((out.bound - out.objective) / out.objective)
     assert stopped >= 1, "the instance should be hard enough for at least one solver to hit the limit"
+
+
+def test_infeasible_two_niches_gives_the_joint_fact_and_smallest_changes(tmp_path: Path, runner) -> None:
+    # each niche minimum fits the budget alone (zero-waste $270, sustainable-fashion $450), both need $570
+    path = write_case(tmp_path / "in", {"budget": 500, "niches": {"zero-waste": {"min_creators": 2},
+                                                                  "sustainable-fashion": {"min_creators": 2}}})  # fmt: skip
+    result = runner.invoke(main, ["optimize", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    err = " ".join(result.stderr.split())
+    assert (
+        "Meeting niche 'zero-waste': at least 2 creators and niche 'sustainable-fashion': at least 2 creators, "
+        "a roster needs at least $570 of spend, more than the budget of $500."
+    ) in err
+    assert (
+        "Smallest change to one rule (the others as they are) that gives a roster: raise the budget to $570.00; "
+        "or lower the minimum of niche 'zero-waste' to 1 creator; or lower the minimum of niche "
+        "'sustainable-fashion' to 1 creator."
+    ) in err
+    doc = json.loads((tmp_path / "o" / "result.json").read_text())
+    assert sorted(doc["infeasibility"]["rules"]) == [
+        "budget",
+        "niche_min[sustainable-fashion]",
+        "niche_min[zero-waste]",
+    ]
+
+
+def test_infeasible_share_rule_is_a_share_of_spend_with_its_nearest_feasible_share(tmp_path: Path, runner) -> None:
+    path = write_case(tmp_path / "in", {"budget": 3000, "roster": {"min_creators": 3},
+                                        "niches": {"vegan-food": {"min_spend_share": 0.9}},
+                                        "platforms": {"tiktok": {"max_creators": 1}}})  # fmt: skip
+    result = runner.invoke(main, ["optimize", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 3
+    err = " ".join(result.stderr.split())
+    assert "niche 'vegan-food' must get at least 90% of the roster's spend" in err
+    assert "of the budget" not in err.replace("the budget is", "").replace("the budget of", "")
+    assert "lower niche 'vegan-food' to at least 32% of the spend" in err
+    # the quoted share is the boundary: a roster exists at 32% and none at 33%
+    for share, code in ((0.32, 0), (0.33, 3)):
+        again = write_case(tmp_path / f"s{share}", {"budget": 3000, "roster": {"min_creators": 3},
+                                                    "niches": {"vegan-food": {"min_spend_share": share}},
+                                                    "platforms": {"tiktok": {"max_creators": 1}}})  # fmt: skip
+        assert runner.invoke(main, ["optimize", str(again), "--out", str(tmp_path / f"o{share}")]).exit_code == code

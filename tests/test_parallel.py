@@ -9,6 +9,7 @@ import pytest
 from optimizer import load_problem, optimize
 from optimizer.cli import main
 from optimizer.frontier import frontier
+from optimizer.model import build_model
 from optimizer.parallel import run_all
 from optimizer.report import _explain_job
 from tests.conftest import SCENARIOS
@@ -49,8 +50,9 @@ def test_explanations_on_dask_equal_serial(cluster) -> None:
     problem = load_problem(SCENARIO)
     base = optimize(problem)
     ids = sorted(base.roster)[:4]
-    serial = run_all(_explain_job, (problem, base, "cbc"), ids, workers=1)
-    dask = run_all(_explain_job, (problem, base, "cbc"), ids, scheduler=cluster)
+    shared = (problem, base, "cbc", build_model(problem))
+    serial = run_all(_explain_job, shared, ids, workers=1)
+    dask = run_all(_explain_job, shared, ids, scheduler=cluster)
     assert [e.to_dict() for e in serial] == [e.to_dict() for e in dask]
 
 
