@@ -23,6 +23,7 @@ from optimizer.parallel import run_all
 from optimizer.problem import Problem, load_problem
 from optimizer.result import Result, optimize
 from optimizer.solve import DEFAULT_GAP, SOLVERS
+from optimizer.text import safe_terminal
 from optimizer.verify import verify_roster
 
 EXIT_CODES = """\b
@@ -38,7 +39,8 @@ _solver_option = click.option("--solver", type=click.Choice(SOLVERS), default="c
 
 
 def _fail(exc: RosterError) -> None:
-    click.echo(f"Error: {exc}", err=True)
+    # messages quote file contents (labels, headers, ids): no escape sequence may reach the terminal
+    click.echo(f"Error: {safe_terminal(exc)}", err=True)
     sys.exit(exc.exit_code)
 
 
@@ -62,7 +64,10 @@ class _Group(click.Group):
             click.echo("Interrupted; nothing was written.", err=True)
             sys.exit(1)
         except Exception as exc:  # a bug: say so plainly, without a traceback
-            click.echo(f"Error: unexpected {type(exc).__name__}: {exc}. Please report this with your inputs.", err=True)
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {safe_terminal(exc)}. Please report this with your inputs.",
+                err=True,
+            )
             sys.exit(1)
 
 
@@ -129,7 +134,7 @@ def _summary(d: dict[str, Any], roster: dict[str, int], out: Path | None) -> str
     if out is not None:
         written = ["result.json"] + (["roster.csv"] if roster else [])
         lines.append("Wrote " + ", ".join(str(out / w) for w in written))
-    return "\n".join(lines)
+    return safe_terminal("\n".join(lines))
 
 
 @main.command("optimize", epilog=EXIT_CODES)
@@ -228,7 +233,7 @@ def _validate_text(problem: Problem) -> str:
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 def validate(scenario: Path) -> None:
     """Check SCENARIO and its pool and overlap files; show eligible creators per niche and platform."""
-    click.echo(_validate_text(load_problem(scenario)))
+    click.echo(safe_terminal(_validate_text(load_problem(scenario))))
 
 
 @main.command(epilog=EXIT_CODES)
@@ -271,7 +276,7 @@ def verify(scenario: Path, result_json: Path) -> None:
         return
     click.echo(f"NOT verified: {len(check.violations)} problem(s) with {result_json}:", err=True)
     for line in check.violations:
-        click.echo(f"  - {line}", err=True)
+        click.echo(f"  - {safe_terminal(line)}", err=True)
     sys.exit(1)
 
 
@@ -460,7 +465,7 @@ def batch(scenarios: tuple[Path, ...], out: Path, solver: str, time_limit: float
             click.echo(f"{r['scenario']}: {r['status']}, {r['creators']} creators, value {_fmt(r['value'])}, "
                        f"cost {_fmt(r['cost'])} -> {r['out']}")  # fmt: skip
         else:
-            click.echo(f"{r['scenario']}: {r['status']}: {r['message']}", err=True)
+            click.echo(safe_terminal(f"{r['scenario']}: {r['status']}: {r['message']}"), err=True)
     worst = max((r["exit_code"] for r in rows), key=lambda c: {0: 0, 3: 1, 1: 2, 2: 3}.get(c, 2))
     sys.exit(worst)
 
@@ -492,7 +497,7 @@ def explain_cmd(
         answers = run_all(_explain_full, (problem, base, solver), list(creators), scheduler, workers,
                           lambda done: bar.update(task, completed=done))  # fmt: skip
     for e in answers:
-        click.echo(f"{e.creator_id} ({'chosen' if e.chosen else 'not chosen'}): {e.text}")
+        click.echo(safe_terminal(f"{e.creator_id} ({'chosen' if e.chosen else 'not chosen'}): {e.text}"))
 
 
 @main.command(epilog=EXIT_CODES)
