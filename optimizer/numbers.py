@@ -100,7 +100,9 @@ def _digits(body: str, fmt: NumberFormat) -> str | tuple[str] | None:
     if whole and not whole.isdigit():
         seps = {c for c in whole if not c.isdigit()}
         sep = next(iter(seps))
-        grouped = len(seps) == 1 and sep in groupers and re.fullmatch(rf"\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+", whole)
+        grouped = (
+            len(seps) == 1 and sep in groupers and re.fullmatch(rf"[1-9]\d{{0,2}}(?:{re.escape(sep)}\d{{3}})+", whole)
+        )
         if not grouped:
             if seps == {other} and whole.count(other) == 1:
                 mark = "a decimal comma" if other == "," else "a decimal point"
@@ -183,6 +185,10 @@ def _numeric(series: pd.Series) -> pd.Series | None:
     return None
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
 def as_text(series: pd.Series) -> pd.Series:
     """Cells as stripped text, '' for missing ones."""
     return series.astype("string").fillna("").str.strip()
@@ -217,6 +223,13 @@ def parse_numbers(series: pd.Series, fmt: NumberFormat = DEFAULT, kind: Kind = "
     numeric = _numeric(series)
     if numeric is not None:
         return numeric, pd.Series(None, index=series.index, dtype=object)
+    if series.dtype == object:
+        # cells that hold numbers (an XLSX number cell among text cells) have no decimal mark to misread
+        held = series.map(_is_number).to_numpy(dtype=bool)
+        if held.any():
+            values, reasons = parse_numbers(series.where(~held, ""), fmt, kind)
+            values[held] = series[held].astype(float).to_numpy()
+            return values, reasons
     text = as_text(series)
     values = np.full(len(text), np.nan)
     reasons = np.full(len(text), None, dtype=object)

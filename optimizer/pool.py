@@ -80,7 +80,9 @@ def _read_text_table(text: str, path: Path, kind: type[Exception], delimiter: st
         raise kind(f"{path}: not a readable CSV file ({exc})") from None
 
 
-def _read_xlsx(path: Path, kind: type[Exception], sheet: str | None, sheet_option: bool) -> pd.DataFrame:
+def _read_xlsx(
+    path: Path, kind: type[Exception], sheet: str | None, sheet_option: bool, typed_numbers: bool = False
+) -> pd.DataFrame:
     with pd.ExcelFile(path, engine="openpyxl") as book:
         names = [str(n) for n in book.sheet_names]
         if sheet is not None:
@@ -101,7 +103,19 @@ def _read_xlsx(path: Path, kind: type[Exception], sheet: str | None, sheet_optio
             sheet = names[0]
         head = pd.read_excel(book, sheet_name=sheet, header=None, nrows=1, dtype=str, keep_default_na=False)
         check_header([str(v) for v in (head.iloc[0].tolist() if len(head) else [])], path, kind)
-        return pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False)
+        frame = pd.read_excel(book, sheet_name=sheet, dtype=str, keep_default_na=False)
+        if typed_numbers:
+            # with a decimal comma, a number cell read as text ('1234.5') would break the rule it never
+            # followed: keep the cells Excel holds as numbers as numbers (text cells follow the rule)
+            typed = pd.read_excel(book, sheet_name=sheet, dtype=object, keep_default_na=False)
+            for j in range(frame.shape[1]):
+                cells = typed.iloc[:, j]
+                held = cells.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool)).to_numpy(dtype=bool)
+                if held.any():
+                    column = frame.iloc[:, j].astype(object)
+                    column[held] = cells[held].to_numpy()
+                    frame[frame.columns[j]] = column
+        return frame
 
 
 def read_table_with_format(
@@ -145,7 +159,7 @@ def read_table_with_format(
             check_header([str(c) for c in frame.columns], path, kind)
         elif suffix in (".xlsx", ".xlsm"):
             check_regular_file(path, kind, limit)
-            frame = _read_xlsx(path, kind, fmt.sheet if sheet_option else None, sheet_option)
+            frame = _read_xlsx(path, kind, fmt.sheet if sheet_option else None, sheet_option, fmt.decimal == ",")
         else:
             raise kind(f"{path}: unknown file type '{suffix}'; use .csv, .tsv, .parquet or .xlsx")
     except ImportError as exc:

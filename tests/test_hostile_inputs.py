@@ -147,6 +147,8 @@ CASES = [
          pool=_pool((1, "followers", "2,5K"))),
     Case("followers-dot-thousands", ["column 'followers': value '1.234' is not a whole number; if '.' separates thousands"],
          pool=_pool((3, "followers", "1.234"))),
+    Case("cost-leading-zero-group", ["row 4 (creator c-03), column 'cost': value '0,045' has a decimal comma"],
+         pool=_pool((2, "cost", "0,045"))),
     Case("rate-decimal-comma", ["row 2 (creator c-01), column 'engagement_rate': value '4,5%' has a decimal comma"],
          pool=_pool((0, "engagement_rate", "4,5%"))),
     Case("semicolon-ambiguous", ["row 4 (creator c-03), column 'cost': value '1,234' is ambiguous",
@@ -386,6 +388,20 @@ def test_unicode_files_with_a_bom_read_like_utf8(tmp_path: Path, encoding: str, 
     assert got.notes == reference.notes  # no Windows-1252 fallback note: nothing was guessed
 
 
+def test_xlsx_number_cells_stay_numbers_with_a_decimal_comma(tmp_path: Path) -> None:
+    pool = base_pool().astype(object)
+    pool["followers"] = ["12.400", "25K", "48,2K", 80000, "95.000", "60K", "1,2M", 33000]  # text and number cells
+    pool["cost"] = [120.5, 300, 150, 200, 650, 900, 9000, 90]
+    pool["engagement_rate"] = [0.045, "3,1%", 0.06, 0.05, 0.022, 0.02, 0.009, 0.075]
+    pool["authenticity"] = [0.91, 0.88, 0.95, 0.80, 0.70, 0.93, 0.85, "0,78"]
+    pool.to_excel(tmp_path / "creators.xlsx", index=False)
+    path = write_case(tmp_path, {"pool": "creators.xlsx", "format": {"decimal": ","}})
+    got = load_problem(path).pool.frame
+    assert got["followers"].tolist() == [12400, 25000, 48200, 80000, 95000, 60000, 1_200_000, 33000]
+    assert got.at["c-01", "cost"] == 120.5 and got.at["c-02", "engagement_rate"] == pytest.approx(0.031)
+    assert got.at["c-08", "authenticity"] == pytest.approx(0.78) and got.at["c-01", "engagement_rate"] == 0.045
+
+
 def test_tsv_is_read_as_tabs(tmp_path: Path) -> None:
     pool = _pool((0, "handle", "@ana, the baker"))  # a comma inside a cell: no quoting needed in TSV
     (tmp_path / "creators.tsv").write_text(pool.to_csv(index=False, sep="\t", quoting=3))
@@ -584,6 +600,8 @@ def test_md_escape_and_neutralise() -> None:
      (["12.400", "1,2M", "2,5K", "12 400", "1\u202f234"], NumberFormat(",", "."), "count", [12400, 1.2e6, 2500, 12400, 1234]),
      (["1.234,50", "150,50", "€1.234", "0,5"], NumberFormat(",", "."), "amount", [1234.5, 150.5, 1234, 0.5]),
      (["$1,234.50", "150.50", "1'234.5"], NumberFormat(".", "'"), "amount", [None, 150.5, 1234.5]),
+     (["0,045", "0.045", "012,345"], NumberFormat(), "amount", [None, 0.045, None]),
+     (["0.045", "0,045", "1.234.567,5"], NumberFormat(",", "."), "amount", [None, 0.045, 1234567.5]),
      (["4,5%", "0,045"], NumberFormat(",", "."), "rate", [0.045, 0.045])],
 )  # fmt: skip
 def test_number_rule(cells: list[str], fmt: NumberFormat, kind: str, values: list[float | None]) -> None:
