@@ -17,6 +17,7 @@ import click
 from optimizer import __version__
 from optimizer.defaults import DEFAULT_GAP, DEFAULT_NICHES, SOLVERS
 from optimizer.errors import RosterError
+from optimizer.text import safe_terminal
 
 EXIT_CODES = """\b
 Exit codes:
@@ -44,8 +45,14 @@ def _parallel_options(command):
                         help="Run the solves on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].")(command)  # fmt: skip
 
 
+def _echo(text: str, err: bool = False) -> None:
+    """Print text that may carry file content: control characters and escape sequences shown, never run."""
+    click.echo(safe_terminal(text), err=err)
+
+
 def _fail(exc: RosterError) -> None:
-    click.echo(f"Error: {exc}", err=True)
+    # messages quote file contents (labels, headers, ids): no escape sequence may reach the terminal
+    click.echo(f"Error: {safe_terminal(exc)}", err=True)
     sys.exit(exc.exit_code)
 
 
@@ -60,10 +67,13 @@ class _Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
-            click.echo("Interrupted; nothing was written.", err=True)
+            _echo("Interrupted; nothing was written.", err=True)
             sys.exit(1)
         except Exception as exc:  # a bug: say so plainly, without a traceback
-            click.echo(f"Error: unexpected {type(exc).__name__}: {exc}. Please report this with your inputs.", err=True)
+            _echo(
+                f"Error: unexpected {type(exc).__name__}: {safe_terminal(exc)}. Please report this with your inputs.",
+                err=True,
+            )
             sys.exit(1)
 
 
@@ -116,9 +126,9 @@ def optimize_cmd(scenario: Path, out: Path | None, solver: str, time_limit: floa
         files.update(_report_files(result, None, True, solver))
     write_files(out, files)
     if as_json:
-        click.echo(doc.to_json(), nl=False)
+        click.echo(doc.to_json(), nl=False)  # JSON escapes control characters itself
     else:
-        click.echo(run_summary(doc, out, list(files)), err=result.status not in ("optimal", "feasible"))
+        _echo((run_summary(doc, out, list(files))), err=result.status not in ("optimal", "feasible"))
     sys.exit(result.exit_code)
 
 
@@ -129,7 +139,7 @@ def validate(scenario: Path) -> None:
     from optimizer.problem import load_problem
     from optimizer.summaries import validation_text
 
-    click.echo(validation_text(load_problem(scenario)))
+    _echo(validation_text(load_problem(scenario)))
 
 
 @main.command(epilog=EXIT_CODES)
@@ -149,19 +159,19 @@ def verify(scenario: Path, result_json: Path) -> None:
     problem = load_problem(scenario)
     data = read_result_data(result_json)
     if not data.get("roster"):
-        click.echo(f"{result_json}: status {data.get('status')!r} with an empty roster: nothing to verify.", err=True)
+        _echo(f"{result_json}: status {data.get('status')!r} with an empty roster: nothing to verify.", err=True)
         sys.exit(1)
     check = audit_result(problem, data)
     if check.passed:
-        click.echo(
+        _echo(
             f"Verified: {len(data['roster'])} creators pass all {len(check.checks)} checks of {problem.scenario.name}; "
             f"recomputed spend {money(check.total_cost, problem.scenario.currency)}, "
             f"{problem.scenario.value_metric} {check.value:,.4f}; every figure the file claims matches."
         )
         return
-    click.echo(f"NOT verified: {len(check.violations)} problem(s) with {result_json}:", err=True)
+    _echo(f"NOT verified: {len(check.violations)} problem(s) with {result_json}:", err=True)
     for line in check.violations:
-        click.echo(f"  - {line}", err=True)
+        _echo(f"  - {safe_terminal(line)}", err=True)
     sys.exit(1)
 
 
@@ -207,7 +217,7 @@ def report(result_dir: Path, scenario: Path | None, budgets: str | None, no_expl
     files = _report_files(result, parse_budgets(budgets) if budgets else None, not no_explain, solver, scheduler,
                           workers)  # fmt: skip
     written = write_files(result_dir, files)
-    click.echo("Wrote " + ", ".join(str(f) for f in written))
+    _echo("Wrote " + ", ".join(str(f) for f in written))
 
 
 @main.command("frontier", epilog=EXIT_CODES)
@@ -231,10 +241,10 @@ def frontier_cmd(scenario: Path, budgets: str, out: Path | None, solver: str, ti
         task = bar.add_task("Budget frontier (solves)", total=None)
         points = frontier(problem, todo, solver=solver, time_limit=time_limit, scheduler=scheduler, workers=workers,
                           progress=lambda done, total: bar.update(task, completed=done, total=total))  # fmt: skip
-    click.echo(frontier_table(points, problem))
+    _echo(frontier_table(points, problem))
     out = out if out is not None else Path("out") / scenario.stem
     written = write_files(out, frontier_files(points, problem))
-    click.echo("Wrote " + ", ".join(str(f) for f in written))
+    _echo("Wrote " + ", ".join(str(f) for f in written))
 
 
 def _explain_job(shared: tuple, cid: str):
@@ -265,10 +275,10 @@ def batch(scenarios: tuple[Path, ...], out: Path, solver: str, time_limit: float
                          lambda done: bar.update(task, completed=done))  # fmt: skip
     for r in rows:
         if r.out:
-            click.echo(f"{r.scenario}: {r.status}, {r.creators} creators, value {num(r.value)}, "
-                       f"cost {num(r.cost)} -> {r.out}")  # fmt: skip
+            _echo(f"{r.scenario}: {r.status}, {r.creators} creators, value {num(r.value)}, "
+                                     f"cost {num(r.cost)} -> {r.out}")  # fmt: skip
         else:
-            click.echo(f"{r.scenario}: {r.status}: {r.message}", err=True)
+            _echo((f"{r.scenario}: {r.status}: {r.message}"), err=True)
     sys.exit(worst_exit_code(rows))
 
 
@@ -303,11 +313,11 @@ def calibrate_cmd(history: Path, pool_path: Path, out: Path, columns: tuple[str,
     write_calibration(result, out)
     frame = result.frame
     seen = int((frame["posts_seen"] > 0).sum())
-    click.echo(f"Calibrated {len(frame)} creators of {pool_path} on {len(posts.frame):,} posts of {history}: "
+    _echo(f"Calibrated {len(frame)} creators of {pool_path} on {len(posts.frame):,} posts of {history}: "
                f"{seen} with post history, {len(frame) - seen} from their group's prior.")  # fmt: skip
     for note in result.notes:
-        click.echo(f"  Note: {note}")
-    click.echo(f"Wrote {out}")
+        _echo(f"  Note: {note}")
+    _echo(f"Wrote {out}")
 
 
 @main.command("explain", epilog=EXIT_CODES)
@@ -329,14 +339,14 @@ def explain_cmd(scenario: Path, creators: tuple[str, ...], solver: str, schedule
     problem = load_problem(scenario)
     base = optimize(problem, solver=solver)
     if not base.roster:
-        click.echo(f"{problem.scenario.name}: {base.status}: {base.message}", err=True)
+        _echo(f"{problem.scenario.name}: {base.status}: {base.message}", err=True)
         sys.exit(base.exit_code)
     with _progress_bar() as bar:
         task = bar.add_task("Re-solving", total=len(creators))
         answers = run_all(_explain_job, (problem, base, solver), list(creators), scheduler, workers,
                           lambda done: bar.update(task, completed=done))  # fmt: skip
     for e in answers:
-        click.echo(f"{e.creator_id} ({'chosen' if e.chosen else 'not chosen'}): {e.text}")
+        _echo(f"{e.creator_id} ({'chosen' if e.chosen else 'not chosen'}): {e.text}")
 
 
 @main.command(epilog=EXIT_CODES)
@@ -367,7 +377,7 @@ def generate(creators: int, seed: int, out: Path, niches: str, platforms: str, p
         tier_weights=_floats(tier_weights, 5, "--tier-weights") if tier_weights else PoolSpec.tier_weights,
     )
     n_pool, n_pairs = write_pool(spec, out, fmt)
-    click.echo(f"Wrote {n_pool} creators and {n_pairs} overlap pairs to {out}")
+    _echo(f"Wrote {n_pool} creators and {n_pairs} overlap pairs to {out}")
 
 
 def _floats(text: str, n: int, flag: str) -> tuple[float, ...]:

@@ -17,6 +17,7 @@ from optimizer.errors import CalibrationError, PoolError, ScenarioError
 from optimizer.forecast import forecast
 from optimizer.pool import Pool, load_overlap, load_pool, overlap_from_frame
 from optimizer.scenario import Scenario, load_scenario, resolve_path
+from optimizer.text import id_skeleton
 
 
 @dataclass
@@ -178,6 +179,16 @@ def post_caps(scenario: Scenario, frame: pd.DataFrame) -> pd.Series:
     return pd.Series(caps, index=frame.index)
 
 
+def _lookalike(unknown: list[str], ids: pd.Index) -> str:
+    """A hint when an unknown id differs from a pool id only by case, spaces, dashes or invisible characters."""
+    wanted = {id_skeleton(i): i for i in unknown}
+    for cid in ids:
+        hit = wanted.get(id_skeleton(cid))
+        if hit is not None:
+            return f" (did you mean {cid!r}? ids compare exactly, so {hit!r} is a different id)"
+    return ""
+
+
 def _check_labels(kind: str, wanted: list[str], have: set[str], source: str, pool_source: str) -> None:
     for label in wanted:
         if label not in have:
@@ -230,6 +241,7 @@ def build_problem(
         if unknown:
             raise ScenarioError(
                 f"{source}: eligibility.{key} names {', '.join(unknown)}, not a creator_id in {pool.source}"
+                + _lookalike(unknown, df.index)
             )
 
     if scenario.baselines is not None:
@@ -291,10 +303,10 @@ def load_problem(path: str | Path) -> Problem:
     pool_path = resolve_path(path, scenario.pool)
     if not pool_path.exists():
         raise PoolError(f"{path}: pool file {pool_path} not found (key 'pool' is relative to the scenario file)")
-    pool = load_pool(pool_path, scenario.columns)
+    pool = load_pool(pool_path, scenario.columns, scenario.format)
     overlap = None
     if scenario.overlap is not None:
-        overlap = load_overlap(resolve_path(path, scenario.overlap), pool.ids)
+        overlap = load_overlap(resolve_path(path, scenario.overlap), pool.ids, scenario.format)
     calibration = None
     if scenario.calibration is not None:
         from optimizer.calibrate import load_calibration  # scipy is imported only when a scenario calibrates

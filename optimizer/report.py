@@ -6,7 +6,6 @@ re-verified independently from result.json before anything is written.
 
 from __future__ import annotations
 
-import html
 import io
 import re
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from optimizer.audit import audit_result
 from optimizer.baselines import compute_baselines
@@ -33,6 +33,7 @@ from optimizer.resultdoc import parse_result, read_result_data
 from optimizer.rules import group_rule_words
 from optimizer.scenario import OBJECTIVES
 from optimizer.solve import SolveOutcome, Status
+from optimizer.text import md_escape, strip_controls
 from optimizer.tiers import TIERS
 
 _ILLEGAL_XLSX = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
@@ -262,23 +263,34 @@ def _context(rep: Report) -> dict[str, Any]:
 # --- renderers ---------------------------------------------------------------------------------
 
 
+def _no_controls(value: Any) -> Any:
+    # every printed value passes here: no NUL or other control character reaches the HTML
+    if isinstance(value, Markup):
+        return Markup(strip_controls(str(value)))
+    return strip_controls(value) if isinstance(value, str) else value
+
+
 def render_html(rep: Report) -> str:
     """report.html: one self-contained file (inline CSS, SVG and script; nothing fetched)."""
-    env = Environment(loader=PackageLoader("optimizer", "templates"), autoescape=select_autoescape(default=True))
+    env = Environment(
+        loader=PackageLoader("optimizer", "templates"),
+        autoescape=select_autoescape(default=True),
+        finalize=_no_controls,
+    )
     env.filters.update(money=money, num=num, pct=pct)
     return env.get_template("report.html.j2").render(**_context(rep))
 
 
 def _md_cell(x: Any) -> str:
-    # Markdown is not executed, but renderers may pass raw HTML through: escape it, and the table pipes
-    text = html.escape(str(x), quote=False).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
-    return text[:200] + "…" if len(text) > 200 else text
+    # text from a pool or scenario: no link, image (a tracking pixel), HTML, code span or column break
+    text = str(x)
+    return md_escape(text[:200]) + "…" if len(text) > 200 else md_escape(text)
 
 
 def render_markdown(rep: Report) -> str:
     """summary.md: the headline and the tables, for a ticket or a chat."""
     c = _context(rep)
-    d, h, cur = c["d"], c["h"], c["cur"]
+    d, h, cur = c["d"], c["h"], _md_cell(c["cur"])
     lines = [f"# {_md_cell(d['scenario'])}: {d['status']} roster", "",
              f"- Spend: {money(h['spend'], cur)} of {money(h['budget'], cur)} ({pct(h['budget_used_share'])}); "
              f"{h['creators']} creators, {h['posts']} posts",

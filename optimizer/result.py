@@ -97,9 +97,10 @@ class Result:
         out["value"] = metrics[p.scenario.value_metric].to_numpy() * weight
         for m in OBJECTIVES:
             out[f"expected_{m}"] = metrics[m].to_numpy() * weight
-        for col in p.pool.extra_columns:
-            if col not in out.columns:
-                out[col] = frame[col].to_numpy()
+        extra = [c for c in p.pool.extra_columns if c not in out.columns]
+        if extra:  # one concat, not one insert per column: thousands of extra columns stay linear
+            block = pd.DataFrame(frame[extra].to_numpy(dtype=object), columns=extra, index=out.index, dtype=object)
+            out = pd.concat([out, block], axis=1)
         return out
 
     def _group_summary(self, table: pd.DataFrame, by: str) -> list[dict[str, Any]]:

@@ -6,7 +6,9 @@ the file and the key path. `docs/scenario.md` is generated from these models.
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,19 +16,27 @@ import yaml
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from optimizer.errors import ScenarioError
+from optimizer.files import read_limited
+from optimizer.limits import (
+    DEFAULT_MAX_FILE_MB,
+    MAX_BUDGET,
+    MAX_POSTS,
+    MAX_SCENARIO_BYTES,
+    MAX_TARGET,
+    MAX_UNIT_VALUE,
+    MAX_YAML_NODES,
+)
+from optimizer.text import find_control
+from optimizer.text import normalise_label as normalise_label  # re-exported: labels compare the same everywhere
 from optimizer.tiers import TIERS
 
 Objective = Literal["conversions", "emv", "engagements", "reach"]
 OBJECTIVES: tuple[str, ...] = ("conversions", "emv", "engagements", "reach")
 
 
-def normalise_label(text: str) -> str:
-    """Niche and platform labels compare case- and space-insensitively ("Zero Waste" == "zero waste")."""
-    return " ".join(str(text).strip().lower().split())
-
-
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # allow_inf_nan=False: `.inf`, `.nan` and 1e400 are typos or attacks, never a budget or an assumption
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class Range(_Strict):
@@ -53,6 +63,7 @@ class RosterRules(_Strict):
     max_posts: int | None = Field(
         None,
         ge=1,
+        le=MAX_POSTS,
         description="Cap on posts bought from any one creator (the pool's max_posts column "
         "gives each creator's own cap; without that column every creator offers 1 post).",
     )
@@ -166,9 +177,15 @@ class EmvAssumptions(_Strict):
         "cpm",
         description="cpm: reach x cpm / 1000; per_action: reach x impression_value + engagements x engagement_value.",
     )
-    cpm: float = Field(6.50, ge=0, description="Value of 1,000 impressions (Upfluence default $6.50).")
-    impression_value: float = Field(0.003, ge=0, description="Value of one impression (Aspire default $0.003).")
-    engagement_value: float = Field(0.15, ge=0, description="Value of one engagement (Aspire like value $0.15).")
+    cpm: float = Field(
+        6.50, ge=0, le=MAX_UNIT_VALUE, description="Value of 1,000 impressions (Upfluence default $6.50)."
+    )
+    impression_value: float = Field(
+        0.003, ge=0, le=MAX_UNIT_VALUE, description="Value of one impression (Aspire default $0.003)."
+    )
+    engagement_value: float = Field(
+        0.15, ge=0, le=MAX_UNIT_VALUE, description="Value of one engagement (Aspire like value $0.15)."
+    )
 
 
 def _default_conversion_rates() -> dict[str, float]:
@@ -236,7 +253,9 @@ class Assumptions(_Strict):
         1.0, gt=0, le=1, description="Share of booked posts expected to go live (Later assumes 0.8)."
     )
     emv: EmvAssumptions = Field(default_factory=EmvAssumptions, description="Earned media value settings.")
-    average_order_value: float | None = Field(None, gt=0, description="Revenue per conversion, for ROI and ROAS.")
+    average_order_value: float | None = Field(
+        None, gt=0, le=MAX_UNIT_VALUE, description="Revenue per conversion, for ROI and ROAS."
+    )
 
     @field_validator("conversion_rate")
     @classmethod
@@ -259,10 +278,12 @@ class Assumptions(_Strict):
 class Target(_Strict):
     """Reach at least this much expected value at the lowest cost (give exactly one)."""
 
-    conversions: float | None = Field(None, gt=0, description="Expected purchases to reach.")
-    emv: float | None = Field(None, gt=0, description="Earned media value to reach, in the scenario currency.")
-    engagements: float | None = Field(None, gt=0, description="Expected engagements to reach.")
-    reach: float | None = Field(None, gt=0, description="Expected people reached.")
+    conversions: float | None = Field(None, gt=0, le=MAX_TARGET, description="Expected purchases to reach.")
+    emv: float | None = Field(
+        None, gt=0, le=MAX_TARGET, description="Earned media value to reach, in the scenario currency."
+    )
+    engagements: float | None = Field(None, gt=0, le=MAX_TARGET, description="Expected engagements to reach.")
+    reach: float | None = Field(None, gt=0, le=MAX_TARGET, description="Expected people reached.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Target:
@@ -294,6 +315,55 @@ class Baselines(_Strict):
     )
 
 
+class FileFormat(_Strict):
+    """How the pool and overlap files are written. Each key is detected when not given (docs/decisions.md)."""
+
+    delimiter: Literal[",", ";", "\t"] | None = Field(
+        None,
+        description="Column delimiter of CSV/TXT files (default: tab for .tsv, else the most frequent of comma, "
+        "semicolon and tab in the header line).",
+    )
+    decimal: Literal[".", ","] | None = Field(
+        None,
+        description="Decimal mark of number cells (default: ',' in semicolon-separated files, '.' otherwise).",
+    )
+    thousands: Literal[",", ".", " ", "'", ""] | None = Field(
+        None,
+        description="Thousands separator, only between groups of three digits (default: '.' with a decimal comma, "
+        "',' otherwise; spaces are always accepted). Needs `decimal`.",
+    )
+    encoding: str | None = Field(
+        None,
+        description="Text encoding, e.g. latin-1 (default: a byte-order mark, else UTF-8, else Windows-1252 with a note).",
+    )
+    sheet: str | None = Field(
+        None, description="Sheet of an XLSX pool to read; required when the workbook has several sheets."
+    )
+    max_file_mb: float = Field(
+        DEFAULT_MAX_FILE_MB, gt=0, le=1_048_576, description="Largest pool or overlap file read, in MiB."
+    )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(
+                    f"unknown encoding '{value}'; use a name such as utf-8, utf-16, latin-1 or cp1252"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _marks(self) -> FileFormat:
+        if self.thousands is not None and self.decimal is None:
+            raise ValueError('thousands needs decimal too, e.g. {decimal: ",", thousands: "."}')
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise ValueError(f"decimal and thousands are both '{self.decimal}'")
+        return self
+
+
 POOL_FIELDS: tuple[str, ...] = (
     "creator_id", "handle", "platform", "followers", "engagement_rate", "niche", "cost",
     "authenticity", "sentiment", "conversion_rate", "max_posts", "country",
@@ -305,7 +375,7 @@ class Scenario(_Strict):
     """One campaign: where the pool is, the budget, the objective and every rule."""
 
     name: str = Field(..., min_length=1, description="Campaign name, shown in every output.")
-    pool: str = Field(..., description="Creator pool file (CSV, Parquet or XLSX), relative to the scenario file.")
+    pool: str = Field(..., description="Creator pool file (CSV, TSV, Parquet or XLSX), relative to the scenario file.")
     overlap: str | None = Field(
         None, description="Overlap file: creator_a, creator_b, overlap (0-1, share of the smaller audience)."
     )
@@ -314,9 +384,16 @@ class Scenario(_Strict):
         description="Calibration file from `roster calibrate` (relative to the scenario file): engagements "
         "forecast from post history instead of followers x engagement_rate.",
     )
-    budget: float | None = Field(None, gt=0, description="Most that may be spent. Required unless a target is given.")
-    min_spend: float | None = Field(None, ge=0, description="Least that must be spent.")
-    currency: str = Field("USD", min_length=1, description="Currency of budget and pool costs.")
+    budget: float | None = Field(
+        None, gt=0, le=MAX_BUDGET, description="Most that may be spent. Required unless a target is given."
+    )
+    min_spend: float | None = Field(None, ge=0, le=MAX_BUDGET, description="Least that must be spent.")
+    currency: str = Field(
+        "USD",
+        min_length=1,
+        max_length=16,
+        description="Currency of budget and pool costs: a code or symbol (letters, currency signs, spaces, '.').",
+    )
     objective: Objective = Field("conversions", description="What to maximise: conversions, emv, engagements or reach.")
     target: Target | None = Field(
         None, description="Instead of maximising: the cheapest roster reaching this much (e.g. {conversions: 4000})."
@@ -337,6 +414,29 @@ class Scenario(_Strict):
         default_factory=dict,
         description="Pool column names to use for the standard fields, e.g. {followers: Followers, niche: Category}.",
     )
+    format: FileFormat = Field(
+        default_factory=FileFormat,
+        description="How the pool and overlap files are written (delimiter, decimal mark, encoding, sheet, size limit).",
+    )
+
+    @field_validator("name", "pool", "overlap")
+    @classmethod
+    def _plain_text(cls, value: str | None) -> str | None:
+        bad = None if value is None else find_control(value) or next((c for c in value if c in "\t\r\n"), None)
+        if bad is not None:
+            raise ValueError(f"contains the control character {bad!r}; use plain text")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        # the currency is printed next to every amount in every output (and in XLSX number formats): a code
+        # or a symbol, nothing that could be markup
+        if not all(c.isalpha() or unicodedata.category(c) == "Sc" or c in " ." for c in value):
+            raise ValueError(
+                "expected a currency code or symbol such as USD, EUR, € or R$ (letters, currency signs, spaces, '.')"
+            )
+        return value
 
     @field_validator("niches", "platforms")
     @classmethod
@@ -472,6 +572,88 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
         raise ScenarioError(_format_errors(exc, source)) from None
 
 
+class _DuplicateKey(Exception):
+    """A key given twice in one YAML mapping (PyYAML would silently keep the last)."""
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's SafeLoader, refusing duplicate keys (YAML 1.2 says keys are unique; PyYAML keeps the last,
+    so a second `budget:` or `niches:` block would silently replace the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` then overriding a merged key is legitimate YAML
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:
+                continue  # an unhashable key: PyYAML's own error follows
+            line = key_node.start_mark.line + 1
+            if first is not None:
+                raise _DuplicateKey(
+                    f"key '{key}' appears twice in the same mapping (lines {first} and {line}); YAML keeps only "
+                    "the last, so one would be silently lost: remove or merge one"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> int | None:
+    """Values in the document once every alias is expanded (capped at ``limit + 1``); None when an alias
+    refers to a node that contains it (the document would be infinite)."""
+    size: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        if done:
+            open_nodes.discard(id(node))
+            size[id(node)] = min(limit + 1, 1 + sum(size[id(c)] for c in children))
+            continue
+        if id(node) in size:
+            continue
+        open_nodes.add(id(node))
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                return None
+            if id(child) not in size:
+                stack.append((child, False))
+    return size[id(root)]
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        # aliases share nodes, so a small file can stand for an enormous document ("billion laughs");
+        # measure it before anything (PyYAML's constructor, pydantic) walks it as a tree
+        expanded = _expanded_size(node, MAX_YAML_NODES)
+        if expanded is None:
+            raise ScenarioError(
+                f"{path}: an alias (*name) refers to the value that contains it, so the YAML never ends"
+            )
+        if expanded > MAX_YAML_NODES:
+            raise ScenarioError(
+                f"{path}: the YAML expands to more than {MAX_YAML_NODES:,} values through its aliases (*name); "
+                "a scenario needs far fewer, so it is refused (write the values out, or use fewer aliases)"
+            )
+        return loader.construct_document(node)
+    except _DuplicateKey as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
+    finally:
+        loader.dispose()
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a YAML scenario file.
 
@@ -488,17 +670,17 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises
     ------
     ScenarioError
-        If the file is missing, is not YAML, or breaks the schema.
+        If the file is missing, not a regular file, too large, is not YAML (or repeats a key, or expands
+        beyond `optimizer.limits.MAX_YAML_NODES` values through aliases), or breaks the schema.
     """
     path = Path(path)
+    raw = read_limited(path, ScenarioError, MAX_SCENARIO_BYTES, "scenario file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: scenario file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise ScenarioError(f"{path}: cannot read scenario file ({exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = _parse_yaml(text, path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
