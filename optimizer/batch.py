@@ -37,17 +37,19 @@ def batch_folder(out_root: Path, scenario: Path) -> Path:
 
 def _job(shared: tuple, scenario: str) -> BatchRow:
     """Optimise one scenario and write its results (runs in a worker process or on Dask)."""
-    from optimizer.output import write_result
+    from optimizer.output import check_output, write_result
     from optimizer.pipeline import optimize
     from optimizer.problem import load_problem
 
     out_root, solver, time_limit = shared
     path = Path(scenario)
+    out = batch_folder(Path(out_root), path)
     try:
-        result = optimize(load_problem(path), solver=solver, time_limit=time_limit)
+        problem = load_problem(path)
+        check_output(out, problem.sources)
+        result = optimize(problem, solver=solver, time_limit=time_limit)
     except RosterError as exc:
         return BatchRow(scenario, "error", exc.exit_code, str(exc))
-    out = batch_folder(Path(out_root), path)
     doc = result.to_doc()
     write_result(result, out, doc)
     return BatchRow(scenario, result.status, result.exit_code, result.message, str(out), doc.value, doc.total_cost,

@@ -420,12 +420,12 @@ def _rates(
 
 def write_calibration(calibration: Calibration, path: str | Path) -> Path:
     """Write the calibration CSV atomically (one row per pool creator, keyed by creator_id)."""
-    from optimizer.output import safe_frame, write_files  # output imports result: keep this module light
+    from optimizer.output import safe_frame, write_file  # output imports result: keep this module light
 
     path = Path(path)
     # ids and labels from the pool are neutralised for spreadsheets; `load_calibration` undoes it for ids
     text = safe_frame(calibration.frame).to_csv(index=False, float_format="%.6g")
-    write_files(path.parent, {path.name: text})
+    write_file(path, text)
     return path
 
 

@@ -56,18 +56,32 @@ def _fail(exc: RosterError) -> None:
     sys.exit(exc.exit_code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is so every clean-up runs (solver stopped, staging removed)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 class _Group(click.Group):
     """Turns library errors into one-paragraph messages and exit codes, never tracebacks."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return super().invoke(ctx)
         except RosterError as exc:
             _fail(exc)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
             raise
-        except KeyboardInterrupt:
-            _echo("Interrupted; nothing was written.", err=True)
+        except KeyboardInterrupt as exc:
+            why = "Stopped (SIGTERM)" if isinstance(exc, Terminated) else "Interrupted"
+            _echo(f"{why}; the solver was stopped and no output folder was changed.", err=True)
             sys.exit(1)
         except Exception as exc:  # a bug: say so plainly, without a traceback
             _echo(
@@ -109,7 +123,7 @@ def optimize_cmd(scenario: Path, out: Path | None, solver: str, time_limit: floa
     """Find the best roster for SCENARIO (a YAML file) and write roster.csv and result.json."""
     import time
 
-    from optimizer.output import result_files, write_files
+    from optimizer.output import RUN_FILES, check_output, result_files, write_files
     from optimizer.pipeline import optimize
     from optimizer.problem import load_problem
     from optimizer.summaries import run_summary
@@ -117,14 +131,15 @@ def optimize_cmd(scenario: Path, out: Path | None, solver: str, time_limit: floa
     began = time.perf_counter()
     problem = load_problem(scenario)
     loaded = time.perf_counter() - began
+    out = out if out is not None else Path("out") / scenario.stem
+    check_output(out, problem.sources)  # before solving: a bad --out is found now, not after the solve
     result = optimize(problem, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
     result.timings = {"load": round(loaded, 4), **result.timings}
-    out = out if out is not None else Path("out") / scenario.stem
     doc = result.to_doc()  # built once: written, then summarised
     files = result_files(result, doc)
     if with_report and result.roster:
         files.update(_report_files(result, None, True, solver))
-    write_files(out, files)
+    write_files(out, files, owned=RUN_FILES)  # files of an earlier run that this one did not write go too
     if as_json:
         click.echo(doc.to_json(), nl=False)  # JSON escapes control characters itself
     else:
@@ -210,13 +225,14 @@ def report(result_dir: Path, scenario: Path | None, budgets: str | None, no_expl
     and per-creator explanations are computed by re-solving.
     """
     from optimizer.frontier import parse_budgets
-    from optimizer.output import write_files
+    from optimizer.output import REPORT_FILES, check_output, write_files
     from optimizer.report import result_from_dir
 
     result = result_from_dir(result_dir, scenario)
+    check_output(result_dir, result.problem.sources, REPORT_FILES)
     files = _report_files(result, parse_budgets(budgets) if budgets else None, not no_explain, solver, scheduler,
                           workers)  # fmt: skip
-    written = write_files(result_dir, files)
+    written = write_files(result_dir, files, owned=REPORT_FILES)
     _echo("Wrote " + ", ".join(str(f) for f in written))
 
 
@@ -232,18 +248,19 @@ def frontier_cmd(scenario: Path, budgets: str, out: Path | None, solver: str, ti
                  scheduler: str | None, workers: int | None) -> None:  # fmt: skip
     """Solve SCENARIO at each budget: optimal value, CPA, roster size and what the last $1,000 buys."""
     from optimizer.frontier import frontier, frontier_files, frontier_table, parse_budgets
-    from optimizer.output import write_files
+    from optimizer.output import FRONTIER_FILES, check_output, write_files
     from optimizer.problem import load_problem
 
     todo = parse_budgets(budgets)
     problem = load_problem(scenario)
+    out = out if out is not None else Path("out") / scenario.stem
+    check_output(out, problem.sources, FRONTIER_FILES)
     with _progress_bar() as bar:
         task = bar.add_task("Budget frontier (solves)", total=None)
         points = frontier(problem, todo, solver=solver, time_limit=time_limit, scheduler=scheduler, workers=workers,
                           progress=lambda done, total: bar.update(task, completed=done, total=total))  # fmt: skip
     _echo(frontier_table(points, problem))
-    out = out if out is not None else Path("out") / scenario.stem
-    written = write_files(out, frontier_files(points, problem))
+    written = write_files(out, frontier_files(points, problem), owned=FRONTIER_FILES)
     _echo("Wrote " + ", ".join(str(f) for f in written))
 
 

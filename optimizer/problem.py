@@ -59,6 +59,7 @@ class Problem:
     calibration: pd.DataFrame | None = None
     failed: pd.DataFrame = field(default_factory=pd.DataFrame)
     rule_texts: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
+    sources: list[Path] = field(default_factory=list)  # the files it was read from (never overwritten by a run)
 
     @property
     def values(self) -> pd.Series:
@@ -73,7 +74,9 @@ class Problem:
     def with_scenario(self, scenario: Scenario) -> Problem:
         """The same pool and overlaps under another scenario (budget sweeps, what-ifs)."""
         # the pool is unchanged, so its validated overlap pairs (with their positions) carry over
-        return build_problem(scenario, self.pool, self.overlap, self.scenario_path, self.calibration)
+        problem = build_problem(scenario, self.pool, self.overlap, self.scenario_path, self.calibration)
+        problem.sources = self.sources
+        return problem
 
 
 # The follower rules: a celebrity deal is by definition outside them (optimizer.baselines), and only them.
@@ -318,4 +321,7 @@ def load_problem(path: str | Path) -> Problem:
             )
         calibration, cal_notes = load_calibration(cal_path, pool.ids)
         pool.notes.extend(cal_notes)
-    return build_problem(scenario, pool, overlap, path, calibration)
+    problem = build_problem(scenario, pool, overlap, path, calibration)
+    named = [scenario.overlap, scenario.calibration]
+    problem.sources = [path, pool_path, *(resolve_path(path, p) for p in named if p is not None)]
+    return problem

@@ -204,30 +204,6 @@ def test_same_input_same_roster_whatever_the_row_order(tmp_path: Path, runner) -
     assert docs[0]["objective_value"] == docs[1]["objective_value"]
 
 
-def test_failed_write_leaves_no_partial_files(tmp_path: Path, monkeypatch) -> None:
-    from optimizer import load_problem, optimize
-    from optimizer import output as output_module
-
-    path = write_case(tmp_path / "in", {"budget": 500})
-    result = optimize(load_problem(path))
-    calls = {"n": 0}
-    real_replace = output_module.os.replace
-
-    def flaky_replace(src, dst):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise OSError("disk full")
-        return real_replace(src, dst)
-
-    out = tmp_path / "out"
-    monkeypatch.setattr(output_module.os, "replace", flaky_replace)
-    with pytest.raises(OSError):
-        output_module.write_result(result, out)
-    # the staged files are gone; the one renamed before the failure is the only file left
-    leftovers = sorted(p.name for p in out.iterdir())
-    assert not any(name.endswith(".tmp") for name in leftovers)
-
-
 def test_bundled_scenarios_optimise_and_verify(tmp_path: Path, runner) -> None:
     for scenario in sorted(SCENARIOS.glob("*/*.yaml")):
         out = tmp_path / scenario.parent.name / scenario.stem
