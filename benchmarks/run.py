@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,50 +20,14 @@ from pathlib import Path
 
 import yaml
 
+if __package__ in (None, ""):  # run as `python benchmarks/<script>.py`: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import commit, load, machine, run_measured, write_section
 from optimizer.generate import PoolSpec, generate_pool
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-
-
-def _run(cmd: list[str], timeout: float) -> tuple[float, float, str, int]:
-    """Wall seconds, peak RSS in MB, stdout and exit code of one process."""
-    began = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return float("nan"), float("nan"), "", -1
-    # communicate() reaped the child; ask the kernel for its own peak via a fresh wait4-compatible record
-    wall = time.perf_counter() - began
-    peak = getattr(proc, "_peak_mb", float("nan"))
-    if proc.returncode != 0:
-        sys.stderr.write(err[-2000:])
-    return wall, peak, out, proc.returncode
-
-
-def _run_measured(cmd: list[str], timeout: float) -> tuple[float, float, str, int]:
-    began = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
-        proc = subprocess.Popen(cmd, stdout=out_file, stderr=err_file, text=True)
-        deadline = began + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                return float("nan"), float("nan"), "", -1
-            time.sleep(0.01)
-        wall = time.perf_counter() - began
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out_file.seek(0)
-        err_file.seek(0)
-        if proc.returncode != 0:
-            sys.stderr.write(err_file.read()[-2000:])
-        return wall, usage.ru_maxrss / 1024, out_file.read(), proc.returncode
 
 
 def make_case(folder: Path, n: int, micro: bool, parquet: bool) -> Path:
@@ -85,7 +46,7 @@ def make_case(folder: Path, n: int, micro: bool, parquet: bool) -> Path:
     scenario = {
         "name": f"benchmark {n:,} creators", "pool": pool_file.name, "overlap": overlap_file.name, "budget": 60000,
         "roster": {"min_creators": 10, "max_creators": 50, "max_posts": 1},
-        "niches": {"sustainable-fashion": {"min_creators": 3}, "zero-waste": {"min_creators": 2, "max_budget_share": 0.4}},
+        "niches": {"sustainable-fashion": {"min_creators": 3}, "zero-waste": {"min_creators": 2, "max_spend_share": 0.4}},
         "overlap_policy": {"max_pairwise": 0.35, "discount": True},
     }  # fmt: skip
     if micro:
@@ -93,32 +54,6 @@ def make_case(folder: Path, n: int, micro: bool, parquet: bool) -> Path:
     path = folder / ("micro.yaml" if micro else "all.yaml")
     path.write_text(yaml.safe_dump(scenario, sort_keys=False))
     return path
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem = int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024
-    except OSError:
-        mem = float("nan")
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}, {platform.system()}"
-
-
-def commit() -> str:
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
-        ).stdout
-        return sha + ("+uncommitted" if dirty.strip() else "")
-    except OSError:
-        return "unknown"
 
 
 def main() -> None:
@@ -137,7 +72,7 @@ def main() -> None:
             parquet = n >= 1_000_000
             scenario = make_case(work / str(n), n, micro, parquet)
             out = scenario.parent / f"out-{scenario.stem}"
-            wall, peak, _, code = _run_measured(
+            wall, peak, _, code = run_measured(
                 [py, "-m", "optimizer", "optimize", str(scenario), "--out", str(out)], 3600
             )
             doc = json.loads((out / "result.json").read_text()) if code == 0 else {}
@@ -151,7 +86,7 @@ def main() -> None:
                 "status": doc.get("status", f"exit {code}"),
             }  # fmt: skip
             if not args.no_reference and n <= args.reference_max:
-                rwall, rpeak, rout, rcode = _run_measured([py, str(HERE / "reference.py"), str(scenario)], 3600)
+                rwall, rpeak, rout, rcode = run_measured([py, str(HERE / "reference.py"), str(scenario)], 3600)
                 ref = json.loads(rout.strip().splitlines()[-1]) if rcode == 0 else {}
                 row.update(ref_total=rwall, ref_peak_mb=rpeak, ref_objective=ref.get("objective"),
                            ratio=rwall / wall if wall else None)  # fmt: skip
@@ -160,12 +95,12 @@ def main() -> None:
     frontier_row = None
     if 10_000 in [int(s) for s in args.sizes.split(",")]:
         scenario = work / "10000" / "micro.yaml"
-        wall, peak, _, code = _run_measured([py, "-m", "optimizer", "frontier", str(scenario), "--budgets",
+        wall, peak, _, code = run_measured([py, "-m", "optimizer", "frontier", str(scenario), "--budgets",
                                              "10000:200000:10000", "--out", str(work / "10000" / "frontier")], 3600)  # fmt: skip
         frontier_row = (wall, peak, code)
     text = _table(rows, frontier_row)
     print(text)
-    Path(args.out).write_text(text)
+    write_section("scale", text, Path(args.out))
 
 
 def _fmt(x, digits=2) -> str:
@@ -179,7 +114,8 @@ def _line(r) -> str:
 
 
 def _table(rows, frontier_row) -> str:
-    head = [f"# Benchmark\n\nMachine: {machine()}  \nCommit: {commit()}  \nDate: {time.strftime('%Y-%m-%d')}\n",
+    head = [f"## Pools of 1k to 1M creators against the reference formulation\n\nMachine: {machine()}  \nCommit: {commit()}  \n"
+            f"Date: {time.strftime('%Y-%m-%d')}; load average at start {load()}\n",
             "End to end = from process start to result.json written (`python -m optimizer optimize`). Stage times are "
             "from result.json (`timings_seconds`). Reference = the same model built with per-term PuLP loops and "
             "solved by CBC (`benchmarks/reference.py`), run in the same session. Ratio = reference / ours.\n",

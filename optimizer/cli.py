@@ -199,8 +199,7 @@ def _report_files(result, budgets: list[float] | None, explain: bool, solver: st
 
         def tick(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                label = "Budget frontier" if stage == "frontier" else "Value lost without each creator"
-                tasks[stage] = bar.add_task(label, total=total)
+                tasks[stage] = bar.add_task("Re-solves (budget frontier, value lost without each creator)", total=total)
             bar.update(tasks[stage], completed=done)
 
         rep = build_report(result, budgets=budgets, explain=explain, solver=solver, progress=tick, scheduler=scheduler,

@@ -145,9 +145,9 @@ def frontier(
     """
     if problem.scenario.mode != "maximise":
         raise ScenarioError(f"{problem.source}: a budget frontier needs a maximising scenario, not a target")
-    jobs = sorted({b for budget in budgets for b in (budget - STEP, budget) if b > 0})
+    jobs = frontier_jobs(budgets)
     tick = (lambda done: progress(done, len(jobs))) if progress else None
-    shared = (problem, _shared_model(problem, jobs))
+    shared = frontier_shared(problem, jobs)
     if scheduler or (workers or os.cpu_count() or 1) > 1:
         summaries = run_all(
             _solve_budget, shared, [(b, solver, time_limit, None) for b in jobs], scheduler, workers, tick
@@ -161,6 +161,26 @@ def frontier(
             start = solved[b]["roster"] or start
             if tick:
                 tick(done)
+    return frontier_points(budgets, solved)
+
+
+def frontier_jobs(budgets: list[float]) -> list[float]:
+    """Every budget to solve: each one asked for, and $1,000 below it (for the value of the last $1,000)."""
+    return sorted({b for budget in budgets for b in (budget - STEP, budget) if b > 0})
+
+
+def frontier_shared(problem: Problem, jobs: list[float]) -> tuple:
+    """What every frontier job needs (sent to each worker once): the problem and, where possible, one model."""
+    return problem, _shared_model(problem, jobs)
+
+
+def solve_budget(shared: tuple, budget: float, solver: str = "cbc", time_limit: float | None = None) -> dict:
+    """One budget of a frontier, as a summary row (see `frontier_points`)."""
+    return _solve_budget(shared, (budget, solver, time_limit, None))
+
+
+def frontier_points(budgets: list[float], solved: dict[float, dict]) -> list[FrontierPoint]:
+    """The frontier from each budget's solve (`solved` holds every budget of `frontier_jobs`)."""
     points = []
     for budget in sorted(budgets):
         r = solved[budget]

@@ -23,7 +23,7 @@ from optimizer.errors import ResultFileError
 from optimizer.explain import explain_creator
 from optimizer.forecast import UNITS, total_weight
 from optimizer.formatting import money, num, pct
-from optimizer.frontier import FrontierPoint, frontier
+from optimizer.frontier import FrontierPoint, frontier_jobs, frontier_points, frontier_shared, solve_budget
 from optimizer.model import build_model
 from optimizer.output import neutralise, write_files
 from optimizer.parallel import run_all
@@ -94,7 +94,7 @@ def build_report(
         Re-solve without each chosen creator to show the value lost (one solve per creator).
     solver : str
     progress : callable, optional
-        ``progress(stage, done, total)`` for a progress bar.
+        ``progress("re-solves", done, total)`` for a progress bar.
     scheduler, workers
         Where the re-solves run (see `optimizer.parallel`): local processes by default.
 
@@ -112,25 +112,46 @@ def build_report(
         row["conversions"] = conversions
         row["cpa"] = row["cost"] / conversions if conversions else None
         baselines.append(row)
-    points: list[FrontierPoint] = []
-    if problem.scenario.mode == "maximise" and problem.scenario.budget:
-        todo = budgets or default_budgets(problem.scenario.budget)
+    # the frontier's budgets and the explanations' creators are independent solves: one pool of workers
+    # runs them all (each worker receives the models once)
+    budget_jobs: list[float] = []
+    frontier_wanted = problem.scenario.mode == "maximise" and bool(problem.scenario.budget)
+    if frontier_wanted:
+        todo = budgets or default_budgets(problem.scenario.budget)  # type: ignore[arg-type]
+        budget_jobs = frontier_jobs(todo)
+    ids = sorted(result.roster) if explain else []
+    jobs = [("budget", b) for b in budget_jobs] + [("explain", cid) for cid in ids]
 
-        def tick(done: int, total: int) -> None:
-            if progress:
-                progress("frontier", done, total)
+    def tick(done: int) -> None:
+        if progress:
+            progress("re-solves", done, len(jobs))
 
-        points = frontier(problem, todo, solver=solver, progress=tick, scheduler=scheduler, workers=workers)
+    shared = (
+        problem,
+        result,
+        solver,
+        build_model(problem),
+        frontier_shared(problem, budget_jobs) if budget_jobs else None,
+    )
+    answers = run_all(_report_job, shared, jobs, scheduler, workers, tick if progress else None) if jobs else []
+    solved = {job[1]: answer for job, answer in zip(jobs, answers) if job[0] == "budget"}
+    points: list[FrontierPoint] = frontier_points(todo, solved) if frontier_wanted else []
     lost: dict[str, float | None] = {}
     repl: dict[str, str] = {}
-    if explain:
-        ids = sorted(result.roster)
-        answers = run_all(_explain_job, (problem, result, solver, build_model(problem)), ids, scheduler, workers,
-                          (lambda done: progress("explain", done, len(ids))) if progress else None)  # fmt: skip
-        for cid, e in zip(ids, answers):
-            lost[cid] = None if e.value_change is None else -e.value_change
-            repl[cid] = ", ".join(e.replacements)
+    for job, e in zip(jobs, answers):
+        if job[0] == "explain":
+            lost[job[1]] = None if e.value_change is None else -e.value_change
+            repl[job[1]] = ", ".join(e.replacements)
     return Report(doc, problem, baselines, points, lost, repl)
+
+
+def _report_job(shared: tuple, job: tuple):
+    """One re-solve of the report: a frontier budget or a creator's explanation (runs in a worker)."""
+    problem, base, solver, milp, frontier_state = shared
+    kind, what = job
+    if kind == "budget":
+        return solve_budget(frontier_state, what, solver)
+    return explain_creator(problem, base, what, solver=solver, price_search=False, milp=milp)
 
 
 def _explain_job(shared: tuple, cid: str):
