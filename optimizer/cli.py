@@ -406,5 +406,67 @@ def _floats(text: str, n: int, flag: str) -> tuple[float, ...]:
     return values
 
 
+@main.command("app", epilog=EXIT_CODES)
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True, help="Port to serve on."
+)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; anything but this machine needs the token the command prints.")  # fmt: skip
+@click.option("--no-browser", is_flag=True, help="Do not open the page in a browser.")
+@click.option("--token", envvar="ROSTER_APP_TOKEN", default=None,
+              help="Token for a server reachable beyond this machine [env ROSTER_APP_TOKEN; default: a random one].")  # fmt: skip
+@click.option("--max-upload-mb", type=click.FloatRange(min=0.1), default=100.0, show_default=True,
+              help="Largest pool or overlap file the page accepts.")  # fmt: skip
+@_solver_option
+def app_cmd(scenario: Path | None, port: int, host: str, no_browser: bool, token: str | None, max_upload_mb: float,
+            solver: str) -> None:  # fmt: skip
+    """Start the planner's workspace: a local page to edit SCENARIO's rules and see the roster re-solved.
+
+    Scenario, pool and overlap paths resolve inside the current folder (or files uploaded in the page);
+    nothing outside it can be read. The page works offline and the pool never leaves this machine.
+    """
+    import os
+    import threading
+    import webbrowser
+
+    try:
+        import uvicorn
+
+        from optimizer.app import LOCAL_HOSTS, create_app, new_token
+    except ImportError as exc:
+        from optimizer.errors import InputError
+
+        raise InputError(f"`roster app` needs its extra: pip install 'creator-roster[app]' ({exc})") from None
+    root = Path.cwd()
+    query = ""
+    if scenario is not None:
+        real = Path(os.path.realpath(scenario))
+        if root not in real.parents:
+            from optimizer.errors import InputError
+
+            raise InputError(
+                f"{scenario}: the app serves the current folder {root}; start it from a folder that holds the scenario"
+            )
+        if not real.exists():
+            from optimizer.errors import InputError
+
+            raise InputError(f"{scenario}: scenario file not found")
+        query = "?scenario=" + real.relative_to(root).as_posix()
+    local = host in LOCAL_HOSTS
+    if not local:
+        token = token or new_token()
+        _echo(f"Warning: serving on {host}, reachable beyond this machine; every request needs the token.", err=True)
+    app = create_app(root, token=None if local else token, max_upload_mb=max_upload_mb, solver=solver)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}/{query}"
+    if not local:
+        url += ("&" if query else "?") + f"token={token}"
+    _echo(f"Roster workspace on {url} (Ctrl-C to stop)")
+    if not no_browser:
+        threading.Timer(1.0, lambda: webbrowser.open(url)).start()
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -7,7 +7,8 @@ constraint is built.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -302,14 +303,33 @@ def load_problem(path: str | Path) -> Problem:
     Problem
     """
     path = Path(path)
-    scenario = load_scenario(path)
+    return problem_from_scenario(load_scenario(path), path)
+
+
+def problem_from_scenario(
+    scenario: Scenario, path: Path, read: Callable[[Path, Scenario], tuple[Pool, pd.DataFrame | None]] | None = None
+) -> Problem:
+    """A validated scenario with its files, resolved relative to `path` (the scenario file, real or notional).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    path : Path
+        Where the scenario lives: its files are relative to its folder, and messages name it.
+    read : callable, optional
+        ``read(pool_path, scenario) -> (pool, overlap)``: reads the pool and overlap files (the app passes
+        one that keeps them in memory between edits). Default: read them now.
+    """
     pool_path = resolve_path(path, scenario.pool)
     if not pool_path.exists():
         raise PoolError(f"{path}: pool file {pool_path} not found (key 'pool' is relative to the scenario file)")
-    pool = load_pool(pool_path, scenario.columns, scenario.format)
-    overlap = None
-    if scenario.overlap is not None:
-        overlap = load_overlap(resolve_path(path, scenario.overlap), pool.ids, scenario.format)
+    if read is not None:
+        pool, overlap = read(pool_path, scenario)
+    else:
+        pool = load_pool(pool_path, scenario.columns, scenario.format)
+        overlap = None
+        if scenario.overlap is not None:
+            overlap = load_overlap(resolve_path(path, scenario.overlap), pool.ids, scenario.format)
     calibration = None
     if scenario.calibration is not None:
         from optimizer.calibrate import load_calibration  # scipy is imported only when a scenario calibrates
@@ -320,7 +340,7 @@ def load_problem(path: str | Path) -> Problem:
                 f"{path}: calibration file {cal_path} not found (key 'calibration' is relative to the scenario file)"
             )
         calibration, cal_notes = load_calibration(cal_path, pool.ids)
-        pool.notes.extend(cal_notes)
+        pool = replace(pool, notes=[*pool.notes, *cal_notes])  # a copy: the pool may be shared between solves
     problem = build_problem(scenario, pool, overlap, path, calibration)
     named = [scenario.overlap, scenario.calibration]
     problem.sources = [path, pool_path, *(resolve_path(path, p) for p in named if p is not None)]

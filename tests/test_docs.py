@@ -23,6 +23,7 @@ def test_readme_opens_with_the_two_commands() -> None:
     blocks = re.findall(r"```(?:bash|sh)\n(.*?)```", text, flags=re.S)
     assert "roster optimize scenarios/" in blocks[0]
     assert "pytest" in blocks[1]
+    assert "roster app scenarios/" in blocks[2] and '".[app]"' in blocks[2]
     for scenario in re.findall(r"scenarios/[\w\-/]+\.yaml", text):
         assert (REPO / scenario).exists(), scenario
 
