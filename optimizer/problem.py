@@ -7,7 +7,7 @@ constraint is built.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,8 @@ class Problem:
     scenario_path : Path or None
     calibration : pandas.DataFrame or None
         Calibration rows by creator_id when the scenario names a calibration file (see `optimizer.calibrate`).
+    listed : Pool or None
+        The pool as read, before the scenario's ``prices`` replaced some costs (None when it has none).
     """
 
     scenario: Scenario
@@ -54,6 +56,7 @@ class Problem:
     notes: list[str] = field(default_factory=list)
     scenario_path: Path | None = None
     calibration: pd.DataFrame | None = None
+    listed: Pool | None = None
 
     @property
     def values(self) -> pd.Series:
@@ -67,8 +70,21 @@ class Problem:
 
     def with_scenario(self, scenario: Scenario) -> Problem:
         """The same pool and overlaps under another scenario (budget sweeps, what-ifs)."""
-        # the pool is unchanged, so its validated overlap pairs (with their positions) carry over
-        return build_problem(scenario, self.pool, self.overlap, self.scenario_path, self.calibration)
+        # the pool is unchanged, so its validated overlap pairs (with their positions) carry over; prices are
+        # applied to the pool as read, so a scenario with other (or no) prices does not inherit these
+        return build_problem(scenario, self.listed or self.pool, self.overlap, self.scenario_path, self.calibration)
+
+
+def _with_prices(scenario: Scenario, pool: Pool, source: str) -> Pool:
+    """The pool with the scenario's negotiated ``prices`` in place of the listed costs."""
+    if not scenario.prices:
+        return pool
+    unknown = [cid for cid in scenario.prices if cid not in pool.frame.index]
+    if unknown:
+        raise ScenarioError(f"{source}: prices names {', '.join(unknown)}, not a creator_id in {pool.source}")
+    frame = pool.frame.copy()
+    frame.loc[list(scenario.prices), "cost"] = [float(v) for v in scenario.prices.values()]
+    return replace(pool, frame=frame)
 
 
 def _eligibility(scenario: Scenario, pool: Pool, source: str) -> tuple[pd.Series, pd.Series, list[str]]:
@@ -184,6 +200,8 @@ def build_problem(
         included creator is not eligible.
     """
     source = str(scenario_path) if scenario_path else "scenario"
+    listed = pool if scenario.prices else None
+    pool = _with_prices(scenario, pool, source)
     df = pool.frame
     all_niches = {n for tup in df["niches"] for n in tup}
     _check_labels("niche", list(scenario.niches), all_niches, source, pool.source)
@@ -234,6 +252,7 @@ def build_problem(
         notes=[*pool.notes, *forecast_notes, *notes],
         scenario_path=scenario_path,
         calibration=calibration,
+        listed=listed,
     )
 
 
