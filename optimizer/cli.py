@@ -94,20 +94,32 @@ def _progress_bar():
 @click.option("--json", "as_json", is_flag=True, help="Print result.json to standard output instead of the summary.")
 @click.option("--verbose", is_flag=True, help="Show the solver's log.")
 @click.option("--report", "with_report", is_flag=True, help="Also write report.html, allocation.xlsx and summary.md.")
+@click.option("--alternatives", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
+              help="Also find the next K best distinct rosters (a different set of creators), each verified.")  # fmt: skip
+@click.option("--min-difference", type=click.IntRange(min=1), default=1, show_default=True, metavar="D",
+              help="With --alternatives: each roster differs from every earlier one by at least D creators.")  # fmt: skip
 def optimize_cmd(scenario: Path, out: Path | None, solver: str, time_limit: float | None, gap: float, as_json: bool,
-                 verbose: bool, with_report: bool = False) -> None:  # fmt: skip
+                 verbose: bool, with_report: bool = False, alternatives: int = 0, min_difference: int = 1) -> None:  # fmt: skip
     """Find the best roster for SCENARIO (a YAML file) and write roster.csv and result.json."""
     import time
 
     from optimizer.output import result_files, write_files
-    from optimizer.pipeline import optimize
+    from optimizer.pipeline import SolveOptions, optimize
     from optimizer.problem import load_problem
     from optimizer.summaries import run_summary
 
+    if min_difference > 1 and not alternatives:
+        raise click.UsageError("--min-difference needs --alternatives K")
     began = time.perf_counter()
     problem = load_problem(scenario)
     loaded = time.perf_counter() - began
-    result = optimize(problem, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
+    if alternatives:
+        from optimizer.alternatives import optimize_with_alternatives
+
+        options = SolveOptions(solver, time_limit, gap, verbose)
+        result = optimize_with_alternatives(problem, alternatives, min_difference, options)
+    else:
+        result = optimize(problem, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
     result.timings = {"load": round(loaded, 4), **result.timings}
     out = out if out is not None else Path("out") / scenario.stem
     doc = result.to_doc()  # built once: written, then summarised
@@ -118,7 +130,13 @@ def optimize_cmd(scenario: Path, out: Path | None, solver: str, time_limit: floa
     if as_json:
         click.echo(doc.to_json(), nl=False)
     else:
-        click.echo(run_summary(doc, out, list(files)), err=result.status not in ("optimal", "feasible"))
+        text = run_summary(doc, out, list(files))
+        if doc.alternatives_search is not None:
+            from optimizer.alternatives import alternatives_text
+
+            head, _, wrote = text.rpartition("\nWrote ")  # the alternatives go before the list of files
+            text = f"{head}\n{alternatives_text(doc)}\nWrote {wrote}" if head else f"{text}\n{alternatives_text(doc)}"
+        click.echo(text, err=result.status not in ("optimal", "feasible"))
     sys.exit(result.exit_code)
 
 
