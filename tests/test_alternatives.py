@@ -246,3 +246,35 @@ def test_fewer_rosters_than_asked_is_said(tmp_path: Path) -> None:
     assert result.sections["alternatives_search"]["notes"] == [
         "Only 3 other roster(s) satisfy every rule; 5 were asked for."
     ]
+
+
+def test_report_shows_the_alternatives(tmp_path: Path, runner) -> None:
+    import re
+
+    from openpyxl import load_workbook
+
+    from tests.test_report import CHROMIUM, _chromium
+
+    scenario = SCENARIOS / "crossfit" / "scenario.yaml"
+    out = tmp_path / "out"
+    assert runner.invoke(main, ["optimize", str(scenario), "--out", str(out), "--alternatives", "2"]).exit_code == 0
+    # `roster report` after the fact: the alternatives come from result.json, audited with it
+    result = runner.invoke(main, ["report", str(out), "--no-explain", "--budgets", "30000,40000"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "result.json").read_text())
+    html = (out / "report.html").read_text()
+    assert 'id="next-best"' in html and "Next-best rosters" in html
+    for alt in doc["alternatives"]:
+        for cid in alt["differs"]["in"]:
+            assert cid in html
+    wb = load_workbook(out / "allocation.xlsx")
+    assert "Next-best rosters" in wb.sheetnames
+    rows = list(wb["Next-best rosters"].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == [1, 2]
+    assert [r[2] for r in rows] == pytest.approx([a["value"] for a in doc["alternatives"]], rel=1e-12)
+    assert [round(r[4], 2) for r in rows] == [a["total_cost"] for a in doc["alternatives"]]
+    assert "## Next-best rosters" in (out / "summary.md").read_text()
+    if CHROMIUM:
+        dom = _chromium((out / "report.html").resolve().as_uri(), "--dump-dom", "--virtual-time-budget=3000")
+        body = re.search(r"<body([^>]*)>", dom.stdout).group(1)
+        assert 'data-ready="1"' in body and 'data-errors="0"' in body, body
