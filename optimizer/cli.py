@@ -44,6 +44,25 @@ def _parallel_options(command):
                         help="Run the solves on this Dask cluster [env ROSTER_SCHEDULER; default: local processes].")(command)  # fmt: skip
 
 
+class _IdsOption(click.Option):
+    """A repeatable option that also takes several values at once: ``--declined c-1 c-2`` (up to the next option)."""
+
+    def add_to_parser(self, parser, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            option = getattr(parser, "_long_opt", {}).get(name) or getattr(parser, "_short_opt", {}).get(name)
+            if option is None or not hasattr(option, "process"):
+                continue  # another click: the option still works when repeated
+            single = option.process
+
+            def process(value, state, single=single) -> None:  # type: ignore[no-untyped-def]
+                single(value, state)
+                while state.rargs and not state.rargs[0].startswith("-"):
+                    single(state.rargs.pop(0), state)
+
+            option.process = process
+
+
 def _fail(exc: RosterError) -> None:
     click.echo(f"Error: {exc}", err=True)
     sys.exit(exc.exit_code)
@@ -226,6 +245,81 @@ def report(result_dir: Path, scenario: Path | None, budgets: str | None, no_expl
                           workers)  # fmt: skip
     written = write_files(result_dir, files)
     click.echo("Wrote " + ", ".join(str(f) for f in written))
+
+
+def _prices(items: tuple[str, ...]) -> dict[str, float]:
+    import math
+
+    prices: dict[str, float] = {}
+    for item in items:
+        cid, sep, amount = item.partition("=")
+        try:
+            value = float(amount.replace(",", "").replace("$", "")) if sep else math.nan
+        except ValueError:
+            value = math.nan
+        if not cid.strip() or not math.isfinite(value) or value < 0:
+            raise click.BadParameter(f"expected ID=AMOUNT with an amount >= 0, got {item!r}", param_hint="--price")
+        prices[cid.strip()] = value
+    return prices
+
+
+@main.command("replace", epilog=EXIT_CODES)
+@click.argument("result_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--declined", multiple=True, cls=_IdsOption, metavar="ID [ID ...]",
+              help="Creators of the roster who declined: they may not return.")  # fmt: skip
+@click.option("--booked", multiple=True, cls=_IdsOption, metavar="ID [ID ...]",
+              help="Creators of the roster already signed: they stay with the posts they were booked for.")  # fmt: skip
+@click.option("--max-changes", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Best value dropping at most N of the other creators [default: the fewest possible].")  # fmt: skip
+@click.option("--price", "prices", multiple=True, cls=_IdsOption, metavar="ID=AMOUNT [...]",
+              help="Renegotiated price per post (recorded under 'prices' in the new folder's scenario.yaml).")  # fmt: skip
+@_out_option("Folder for the new result.json, roster.csv and scenario.yaml (required).")
+@click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Scenario of RESULT_DIR [default: the one recorded in its result.json].")  # fmt: skip
+@_solver_option
+@_time_limit_option
+def replace_cmd(result_dir: Path, declined: tuple[str, ...], booked: tuple[str, ...], max_changes: int | None,
+                prices: tuple[str, ...], out: Path | None, scenario: Path | None, solver: str,
+                time_limit: float | None) -> None:  # fmt: skip
+    """A new roster for the result in RESULT_DIR after declines: fewest changes first, then the most value.
+
+    A change is a creator of the roster, other than one who declined, who is dropped (those who join fill the
+    places). Writes result.json (with a 'change' object), roster.csv and the replacement's scenario.yaml, which
+    `roster verify` checks the new result against.
+    """
+    from optimizer.output import write_files
+    from optimizer.pipeline import SolveOptions
+    from optimizer.replace import Request, change_text, load_previous, replace_roster, replacement_files
+    from optimizer.summaries import run_summary
+
+    if out is None:
+        raise click.UsageError("--out NEW_DIR is required (the earlier result is kept as it is)")
+    if out.resolve() == result_dir.resolve():
+        raise click.UsageError("--out must be another folder than RESULT_DIR (the earlier result is kept as it is)")
+    request = Request(list(declined), list(booked), _prices(prices), max_changes)
+    previous, doc, source = load_previous(result_dir, scenario)
+    rep = replace_roster(previous, doc.posts, request, SolveOptions(solver, time_limit),
+                         from_result=str(result_dir / "result.json"), scenario_path=out / "scenario.yaml")  # fmt: skip
+    files = replacement_files(rep, previous, source, out)
+    write_files(out, files)
+    new = rep.result.to_doc()
+    ok = rep.result.status in ("optimal", "feasible")
+    click.echo(run_summary(new) + "\n" + change_text(new) + "\nWrote " + ", ".join(str(out / f) for f in files),
+               err=not ok)  # fmt: skip
+    sys.exit(rep.result.exit_code)
+
+
+@main.command("diff", epilog=EXIT_CODES)
+@click.argument("old_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("new_dir", type=click.Path(file_okay=False, path_type=Path))
+def diff_cmd(old_dir: Path, new_dir: Path) -> None:
+    """Who left, who joined, posts and prices changed, value and spend, from the result in OLD_DIR to NEW_DIR."""
+    from optimizer.replace import diff_text
+    from optimizer.resultdoc import load_result_file
+
+    old = load_result_file(old_dir / "result.json")
+    new = load_result_file(new_dir / "result.json")
+    click.echo(diff_text(old, new, str(old_dir), str(new_dir)))
 
 
 @main.command("frontier", epilog=EXIT_CODES)
