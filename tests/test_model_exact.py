@@ -29,3 +29,20 @@ def test_min_cost_overlap_discount_is_exact_in_the_model() -> None:
     milp.maximise = True
     milp.objective = {"push": (shared, np.ones(1))}
     assert solve_milp(milp).values[shared[0]] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_cbc_proves_a_model_without_a_single_non_zero() -> None:
+    """Found by tests/test_portfolio.py's brute force: with every price and value 0 the rows are empty, CBC prints
+    "Empty problem" and no result line, and the optimum came back 'feasible' without a bound."""
+    from optimizer import optimize
+    from optimizer.solve import _cbc_bound
+
+    pool = pd.DataFrame({"creator_id": ["a", "b"], "handle": "", "platform": "x", "followers": 1, "engagement_rate": 0,
+                         "niche": "", "cost": 0, "expected_conversions": 0})  # fmt: skip
+    problem = build_problem(parse_scenario({"name": "t", "pool": "p", "budget": 5}), pool_from_frame(pool))
+    for solver in ("cbc", "highs"):
+        result = optimize(problem, solver=solver)
+        assert result.status == "optimal" and result.outcome.bound == 0.0, (solver, result.outcome)
+    log = "Empty problem - 5 rows, 1 columns and 0 elements\nOptimal - objective value 0\nOptimal objective 0 - 0\n"
+    assert _cbc_bound(log, True) == 0.0
+    assert _cbc_bound("Optimal - objective value 3\n", True) is None  # only for the empty problem
