@@ -322,6 +322,36 @@ def diff_cmd(old_dir: Path, new_dir: Path) -> None:
     click.echo(diff_text(old, new, str(old_dir), str(new_dir)))
 
 
+@main.command("plan", epilog=EXIT_CODES)
+@click.argument("portfolio", type=click.Path(dir_okay=False, path_type=Path))
+@_out_option("Folder for portfolio.json and one result folder per campaign [default: out/<portfolio file name>].")
+@click.option("--move", type=click.FloatRange(min=0), default=1000.0, show_default=True, metavar="AMOUNT",
+              help="Re-solve with this much moved from each campaign to each other one (0: skip).")  # fmt: skip
+@_solver_option
+@_time_limit_option
+def plan_cmd(portfolio: Path, out: Path | None, move: float, solver: str, time_limit: float | None) -> None:
+    """Several campaigns on one budget: the jointly optimal rosters of the campaigns in PORTFOLIO (a YAML file).
+
+    Writes OUT/portfolio.json and, per campaign, OUT/<campaign>/result.json, roster.csv and the scenario it
+    answers (its own, with the portfolio's spend cap as budget), which `roster verify` checks.
+    """
+    from optimizer.output import write_files
+    from optimizer.pipeline import SolveOptions
+    from optimizer.portfolio import load_portfolio, plan, plan_files, plan_text, portfolio_doc
+
+    inp = load_portfolio(portfolio)
+    options = SolveOptions(solver, time_limit)
+    result = plan(inp, options, move)
+    out = out if out is not None else Path("out") / portfolio.stem
+    files = plan_files(result, out, options)
+    for folder, contents in files.items():  # campaign folders first, portfolio.json last
+        write_files(folder, contents)
+    written = [out / "portfolio.json", *(folder for folder in files if folder != out)]
+    ok = result.status in ("optimal", "feasible")
+    click.echo(plan_text(portfolio_doc(result, options), written), err=not ok)
+    sys.exit(result.exit_code)
+
+
 @main.command("frontier", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--budgets", required=True,
