@@ -155,7 +155,7 @@ def _errors(exc: ValidationError, source: str) -> str:
             msg = err["msg"].removeprefix("Value error, ")
             if "input" in err and not isinstance(err["input"], dict | list):
                 msg += f" (got {err['input']!r})"
-        out.append(f"{source}: {where}: {msg}")
+        out.append(f"{source}: {where}: {msg}" if loc else f"{source}: {msg}")
     return "\n".join(out)
 
 
