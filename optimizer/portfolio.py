@@ -723,8 +723,12 @@ def plan_text(doc: PortfolioDoc, written: list[Path] | None = None) -> str:
                 f"  Moving {money(doc.moves[0].amount, cur, 0)} between campaigns (re-solved; others held at their spend):"
             )
             for m in doc.moves:
-                what = (f"{'+' if m.value_change >= 0 else '-'}{num(abs(m.value_change))} {doc.objective}"
-                        if m.value_change is not None else f"{m.status}: {m.note}")  # fmt: skip
+                if m.value_change is None:
+                    what = f"{m.status}: {m.note}"
+                elif abs(m.value_change) <= 1e-6 * max(1.0, abs(doc.objective_value or 0.0)):
+                    what = f"no change in {doc.objective}"
+                else:
+                    what = f"{'gains' if m.value_change > 0 else 'loses'} {num(abs(m.value_change))} {doc.objective}"
                 lines.append(f"    from {m.from_campaign} to {m.to_campaign}: {what}")
         if doc.binding_rules:
             lines.append("  Rules that bind: " + "; ".join(b.rule.split("/")[0] + ": " + b.text if "/" in b.rule
