@@ -232,7 +232,20 @@ def find_alternatives(problem: Problem, solved: Solved, base: dict[str, int], k:
 
 
 def sections(problem: Problem, base: dict[str, int], search: AlternativeSearch) -> dict[str, Any]:
-    """The result.json fields ``alternatives`` and ``alternatives_search``."""
+    """The result.json fields ``alternatives`` and ``alternatives_search``.
+
+    Parameters
+    ----------
+    problem : Problem
+    base : dict
+        The optimum's roster (``differs`` is against it).
+    search : AlternativeSearch
+
+    Returns
+    -------
+    dict
+        Ready for ``Result.sections``.
+    """
     min_cost = problem.scenario.mode == "min_cost"
     rows = []
     for a in search.alternatives:

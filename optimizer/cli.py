@@ -300,7 +300,7 @@ def replace_cmd(result_dir: Path, declined: tuple[str, ...], booked: tuple[str, 
     previous, doc, source = load_previous(result_dir, scenario)
     rep = replace_roster(previous, doc.posts, request, SolveOptions(solver, time_limit),
                          from_result=str(result_dir / "result.json"), scenario_path=out / "scenario.yaml")  # fmt: skip
-    files = replacement_files(rep, previous, source, out)
+    files = replacement_files(rep, source, out)
     write_files(out, files)
     new = rep.result.to_doc()
     ok = rep.result.status in ("optimal", "feasible")

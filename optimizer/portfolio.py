@@ -233,7 +233,17 @@ def load_portfolio(path: str | Path) -> PortfolioInput:
 
 
 def check_input(inp: PortfolioInput) -> None:
-    """Cross-check the campaigns: one metric, one currency, no min-cost scenario, one creator per id where coupled."""
+    """Cross-check the campaigns: one metric, one currency, no min-cost scenario, one creator per id where coupled.
+
+    Parameters
+    ----------
+    inp : PortfolioInput
+
+    Raises
+    ------
+    PortfolioError
+        Naming the campaigns (and, for an id that means two people, the id and both handles).
+    """
     source = str(inp.source) if inp.source else "portfolio"
     spec, problems = inp.spec, inp.problems
     if set(spec.campaigns) != set(problems):
@@ -275,7 +285,22 @@ def check_input(inp: PortfolioInput) -> None:
 
 
 def campaign_problems(inp: PortfolioInput) -> dict[str, Problem]:
-    """Each campaign's scenario with the shared budget replacing its own (see the module docstring)."""
+    """Each campaign's scenario with the shared budget replacing its own (see the module docstring).
+
+    Parameters
+    ----------
+    inp : PortfolioInput
+
+    Returns
+    -------
+    dict
+        Campaign name -> `Problem` with ``budget`` = its cap and ``min_spend`` = its floor.
+
+    Raises
+    ------
+    PortfolioError
+        When a campaign's floor is above its cap, or its scenario does not hold with the new budget.
+    """
     out: dict[str, Problem] = {}
     for name, problem in inp.problems.items():
         entry = inp.spec.campaigns[name]
@@ -300,7 +325,20 @@ def campaign_problems(inp: PortfolioInput) -> dict[str, Problem]:
 
 
 def build_portfolio_model(spec: Portfolio, problems: dict[str, Problem]) -> Milp:
-    """One MILP over every campaign (owners are (campaign, creator) pairs) with the shared rules."""
+    """One MILP over every campaign (owners are (campaign, creator) pairs) with the shared rules.
+
+    Parameters
+    ----------
+    spec : Portfolio
+    problems : dict
+        Campaign name -> `Problem`, from `campaign_problems`.
+
+    Returns
+    -------
+    Milp
+        Maximising the sum of the campaigns' values; expressions ``value[name]`` and ``cost[name]`` per
+        campaign, ``value`` and ``cost`` for all.
+    """
     ids = sorted(set().union(*(set(p.eligible.index[p.eligible.to_numpy()]) for p in problems.values())))
     milp = Milp(maximise=True, creator_ids=np.array(ids, dtype=object), campaigns=[])
     index = pd.Index(ids)
@@ -346,7 +384,21 @@ def _per_creator_rows(milp: Milp, kind: str, label: str, limit: int, creators: n
 
 
 def check_shared(spec: Portfolio, problems: dict[str, Problem], rosters: dict[str, dict[str, int]]) -> Verification:
-    """The shared rules, re-checked from the rosters and the pools with plain loops (not the model)."""
+    """The shared rules, re-checked from the rosters and the pools with plain loops (not the model).
+
+    Parameters
+    ----------
+    spec : Portfolio
+    problems : dict
+        Campaign name -> `Problem` (prices come from its pool).
+    rosters : dict
+        Campaign name -> roster (creator id -> posts).
+
+    Returns
+    -------
+    Verification
+        ``total_cost`` is the spend of all campaigns together.
+    """
     bad: list[str] = []
     checks = ["all campaigns together within the shared budget"]
     total = 0.0
@@ -611,7 +663,7 @@ class PortfolioDoc(BaseModel):
 
 
 def portfolio_doc(p: Plan, options: SolveOptions) -> PortfolioDoc:
-    """portfolio.json for a plan."""
+    """portfolio.json for a plan (a typed document; every figure from the plan's verified rosters)."""
     o = p.outcome
     solved = p.status in ("optimal", "feasible")
     rows = []
@@ -674,6 +726,23 @@ def plan_files(p: Plan, out: Path, options: SolveOptions) -> dict[Path, dict[str
     """Folder -> files: each campaign's result.json, roster.csv and scenario.yaml; portfolio.json in `out`.
 
     Every campaign's result is audited against the scenario written with it before anything is returned.
+
+    Parameters
+    ----------
+    p : Plan
+    out : Path
+        The output folder (campaign folders go inside it).
+    options : SolveOptions
+
+    Returns
+    -------
+    dict
+        Folder -> {file name -> contents}, campaign folders first (write portfolio.json last).
+
+    Raises
+    ------
+    VerificationFailed
+        If a campaign's result fails its audit (a bug: nothing is written).
     """
     from optimizer.audit import audit_result
     from optimizer.output import result_files

@@ -134,7 +134,26 @@ def check_request(
 
 
 def replacement_problem(previous: Problem, request: Request) -> tuple[Problem, list[str]]:
-    """The earlier scenario with the declines excluded, the bookings included and the new prices (see module doc)."""
+    """The earlier scenario with the declines excluded, the bookings included and the new prices (see module doc).
+
+    Parameters
+    ----------
+    previous : Problem
+        The earlier result's scenario with its loaded pool.
+    request : Request
+        Already checked (`check_request`).
+
+    Returns
+    -------
+    problem : Problem
+    notes : list of str
+        What the planner should know (a must-include creator who declined).
+
+    Raises
+    ------
+    ReplaceError
+        When that scenario does not hold (e.g. a booked creator is not eligible at the new price).
+    """
     sc = previous.scenario
     notes: list[str] = []
     was_required = [c for c in request.declined if c in sc.eligibility.include]
@@ -296,8 +315,16 @@ def load_previous(result_dir: Path, scenario: Path | None = None) -> tuple[Probl
     return problem, parse_result(data, str(path)), named
 
 
-def replacement_files(rep: Replacement, previous: Problem, source: Path, folder: Path) -> dict[str, str | bytes]:
+def replacement_files(rep: Replacement, source: Path, folder: Path) -> dict[str, str | bytes]:
     """result.json, roster.csv and scenario.yaml for `folder`; the result is audited against that scenario first.
+
+    Parameters
+    ----------
+    rep : Replacement
+    source : Path
+        The earlier scenario file, which the copy's paths are rebased from.
+    folder : Path
+        The new result folder.
 
     Raises
     ------
@@ -365,7 +392,18 @@ def _before_after(label: str, before: float, after: float | None, fmt) -> str:
 
 
 def diff_results(old: ResultDoc, new: ResultDoc) -> dict[str, Any]:
-    """Who left, who joined, posts and prices changed, value and spend before and after, between two results."""
+    """Who left, who joined, posts and prices changed, value and spend before and after, between two results.
+
+    Parameters
+    ----------
+    old, new : ResultDoc
+
+    Returns
+    -------
+    dict
+        ``leave``, ``join``, ``stay``, ``posts_changed`` and ``prices_changed`` (creator, before, after),
+        ``value``, ``spend``, ``size`` and ``status`` (before, after), ``same_scenario``, ``same_metric``.
+    """
     a, b = old.posts, new.posts
     price_a = {e.creator_id: e.cost_per_post for e in old.roster}
     price_b = {e.creator_id: e.cost_per_post for e in new.roster}

@@ -50,6 +50,10 @@ class Result:
         Solver settings used.
     binding : list of dict
         Rules that hold with equality in the roster (why the budget is or is not all spent).
+    sections : dict
+        Optional result.json fields other modules add, already in document form: ``alternatives`` and
+        ``alternatives_search`` (`optimizer.alternatives`), ``change`` (`optimizer.replace`), ``portfolio``
+        (`optimizer.portfolio`).
     """
 
     problem: Problem
