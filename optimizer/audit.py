@@ -18,7 +18,7 @@ from optimizer.forecast import total_weight
 from optimizer.problem import Problem
 from optimizer.resultdoc import ResultDoc, schema_problems
 from optimizer.scenario import OBJECTIVES
-from optimizer.verify import REL_TOL, Verification, verify_roster
+from optimizer.verify import REL_TOL, Verification, roster_value, verify_roster
 
 # Figures written rounded to the cent (total_cost, group costs) are compared within half a cent.
 CENT = 0.005 + 1e-9
@@ -118,6 +118,7 @@ def audit_result(problem: Problem, data: dict[str, Any]) -> Verification:
         return Verification(False, claims.bad, claims.checks)
     _figures(problem, data, roster, check, claims)
     _proof(data, claims)
+    _sections(problem, data, roster, check, claims)
     passed = not claims.bad
     return Verification(passed, claims.bad, claims.checks, check.value, check.value_before_discount, check.discount,
                         check.total_cost)  # fmt: skip
@@ -233,3 +234,160 @@ def _proof(data: dict[str, Any], claims: _Claims) -> None:
     verification = data.get("verification")
     if not (isinstance(verification, dict) and verification.get("passed") is True):
         claims.bad.append("verification: the file does not record a passed independent check")
+
+
+# --- optional sections: alternatives (optimizer.alternatives), change (optimizer.replace) --------------
+
+
+def _sections(problem: Problem, data: dict[str, Any], roster: dict[str, int], check: Verification,
+              claims: _Claims) -> None:  # fmt: skip
+    """Check the claims of the optional sections a result carries."""
+    if data.get("alternatives") is not None:
+        _alternatives(problem, data, roster, claims)
+    if data.get("change") is not None:
+        _change(problem, data, roster, check, claims)
+
+
+def _entry_figures(problem: Problem, roster: dict[str, int]) -> dict[str, dict[str, float]]:
+    """Per creator: posts, price, cost, value and every metric over the posts booked (as roster entries state them)."""
+    sc = problem.scenario
+    out = {}
+    for cid, posts in roster.items():
+        weight = total_weight(posts, sc.assumptions.post_decay)
+        price = float(problem.pool.frame.at[cid, "cost"])
+        out[cid] = {"posts": posts, "cost_per_post": price, "cost": price * posts,
+                    "value": float(problem.metrics.at[cid, sc.value_metric]) * weight,
+                    **{f"expected_{m}": float(problem.metrics.at[cid, m]) * weight for m in OBJECTIVES}}  # fmt: skip
+    return out
+
+
+def _alternatives(problem: Problem, data: dict[str, Any], roster: dict[str, int], claims: _Claims) -> None:
+    """Each alternative meets every rule, states its own figures, differs enough from every earlier roster, in order."""
+    claims.checks.append("alternatives: every rule, every figure, distinct from every earlier roster, in order")
+    alternatives = data.get("alternatives")
+    search = data.get("alternatives_search")
+    search = search if isinstance(search, dict) else {}
+    if not isinstance(alternatives, list):
+        claims.bad.append("alternatives: not a list")
+        return
+    claims.same("alternatives_search.found", search.get("found"), len(alternatives))
+    least = search.get("min_difference", 1)
+    least = least if isinstance(least, int) and not isinstance(least, bool) and least >= 1 else 1
+    min_cost = problem.scenario.mode == "min_cost"
+    earlier: list[set[str]] = [set(roster)]
+    previous = _number(data.get("objective_value"))
+    for pos, alt in enumerate(alternatives):
+        name = f"alternatives[{pos}]"
+        if not isinstance(alt, dict):
+            claims.bad.append(f"{name}: not an object")
+            continue
+        claims.same(f"{name}.rank", alt.get("rank"), pos + 1)
+        posts, problems = claimed_roster(alt)
+        claims.bad += [f"{name}: {p}" for p in problems]
+        check = verify_roster(problem, posts)
+        claims.bad += [f"{name}: {v}" for v in check.violations]
+        if problems or not check.complete:
+            continue
+        entries = {str(e.get("creator_id")): e for e in alt.get("roster", []) if isinstance(e, dict)}
+        for cid, figures in _entry_figures(problem, posts).items():
+            for field, actual in figures.items():
+                claims.same(f"{name}.roster[{cid}].{field}", entries[cid].get(field), actual,
+                            CENT if field == "cost" else 0.0)  # fmt: skip
+        objective = check.total_cost if min_cost else check.value
+        claims.same(f"{name}.value", alt.get("value"), check.value)
+        claims.same(f"{name}.total_cost", alt.get("total_cost"), check.total_cost, CENT)
+        claims.same(f"{name}.objective_value", alt.get("objective_value"), objective, CENT if min_cost else 0.0)
+        claims.same(f"{name}.roster_size", alt.get("roster_size"), len(posts))
+        claims.same(f"{name}.total_posts", alt.get("total_posts"), sum(posts.values()))
+        want = {"in": sorted(set(posts) - earlier[0]), "out": sorted(earlier[0] - set(posts))}
+        if alt.get("differs") != want:
+            claims.bad.append(f"{name}.differs: claims {alt.get('differs')!r}, the rosters give {want!r}")
+        for j, other in enumerate(earlier):
+            apart = len(set(posts) ^ other)
+            if apart < least:
+                what = "the optimum" if j == 0 else f"alternatives[{j - 1}]"
+                claims.bad.append(f"{name}: differs from {what} by {apart} creator(s), fewer than {least}")
+        tol = REL_TOL * max(1.0, abs(objective))
+        if previous is not None and (objective < previous - tol if min_cost else objective > previous + tol):
+            claims.bad.append(f"{name}: objective {objective:,.6f} is {'below' if min_cost else 'above'} the roster "
+                              f"before it ({previous:,.6f}): alternatives must come in order")  # fmt: skip
+        bound = _number(alt.get("bound"))
+        if alt.get("status") == "optimal" and (
+            bound is None or abs(bound - objective) > max(tol, OPTIMAL_GAP * abs(objective))
+        ):
+            claims.bad.append(f"{name}.status: claims optimal, but its bound {alt.get('bound')!r} does not prove it")
+        verification = alt.get("verification")
+        if not (isinstance(verification, dict) and verification.get("passed") is True):
+            claims.bad.append(f"{name}.verification: the file does not record a passed independent check")
+        earlier.append(set(posts))
+        previous = objective
+
+
+def _change(problem: Problem, data: dict[str, Any], roster: dict[str, int], check: Verification,
+            claims: _Claims) -> None:  # fmt: skip
+    """The change object of a replacement: who left and joined, locks, declines, prices, value and spend before/after."""
+    claims.checks.append("change: leavers, joiners, declines, bookings, prices, value and spend before and after")
+    change = data.get("change")
+    if not isinstance(change, dict):
+        claims.bad.append("change: not an object")
+        return
+    frame = problem.pool.frame
+    before_list = change.get("before") if isinstance(change.get("before"), list) else []
+    before = {str(b.get("creator_id")): b.get("posts") for b in before_list if isinstance(b, dict)}
+    unknown = sorted(c for c in before if c not in frame.index)
+    if unknown:
+        claims.bad.append(f"change.before: names {', '.join(unknown)}, not in the pool")
+        return
+    now = set(roster)
+    leave, join = sorted(set(before) - now), sorted(now - set(before))
+
+    def same_list(key: str, actual: list[str]) -> None:
+        if change.get(key) != actual:
+            claims.bad.append(f"change.{key}: claims {change.get(key)!r}, the rosters give {actual!r}")
+
+    same_list("leave", leave)
+    same_list("join", join)
+    declined = [str(c) for c in change.get("declined") or []]
+    booked = [str(c) for c in change.get("booked") or []]
+    for cid in declined:
+        if cid in now:
+            claims.bad.append(f"change.declined: {cid} declined but is on the new roster")
+        if cid not in before:
+            claims.bad.append(f"change.declined: {cid} was not on the earlier roster")
+    for cid in booked:
+        if roster.get(cid) != before.get(cid):
+            claims.bad.append(f"change.booked: {cid} is booked for {before.get(cid)!r} posts before and "
+                              f"{roster.get(cid)!r} now; a booking is kept as it was")  # fmt: skip
+    dropped = len(set(leave) - set(declined))
+    claims.same("change.changes", change.get("changes"), dropped)
+    limit = change.get("max_changes")
+    if isinstance(limit, int) and dropped > limit:
+        claims.bad.append(f"change.changes: {dropped} creators dropped, more than max_changes {limit}")
+    fewest = change.get("fewest_changes")
+    if limit is None and fewest is not None:
+        claims.same("change.fewest_changes", fewest, dropped)
+    posts_changed = [{"creator_id": c, "before": before[c], "after": roster[c]}
+                     for c in sorted(now & set(before)) if before[c] != roster[c]]  # fmt: skip
+    if change.get("posts_changed") != posts_changed:
+        claims.bad.append(
+            f"change.posts_changed: claims {change.get('posts_changed')!r}, the rosters give {posts_changed!r}"
+        )
+    old_price: dict[str, float] = {}
+    for p in change.get("prices") or []:
+        cid = str(p.get("creator_id")) if isinstance(p, dict) else ""
+        if cid not in frame.index:
+            claims.bad.append(f"change.prices: {cid!r} is not in the pool")
+            continue
+        claims.same(
+            f"change.prices[{cid}].after (the price in the scenario)", p.get("after"), float(frame.at[cid, "cost"])
+        )
+        if _number(p.get("before")) is not None:
+            old_price[cid] = float(p["before"])
+    gross, discount = roster_value(problem, {c: int(k) for c, k in before.items() if isinstance(k, int)})
+    claims.same("change.value_before", change.get("value_before"), gross - discount)
+    spend_before = sum(
+        old_price.get(c, float(frame.at[c, "cost"])) * k for c, k in before.items() if isinstance(k, int)
+    )
+    claims.same("change.spend_before", change.get("spend_before"), spend_before, CENT)
+    claims.same("change.value_after", change.get("value_after"), check.value)
+    claims.same("change.spend_after", change.get("spend_after"), check.total_cost, CENT)

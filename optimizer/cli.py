@@ -50,6 +50,25 @@ def _echo(text: str, err: bool = False) -> None:
     click.echo(safe_terminal(text), err=err)
 
 
+class _IdsOption(click.Option):
+    """A repeatable option that also takes several values at once: ``--declined c-1 c-2`` (up to the next option)."""
+
+    def add_to_parser(self, parser, ctx) -> None:  # type: ignore[no-untyped-def]
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            option = getattr(parser, "_long_opt", {}).get(name) or getattr(parser, "_short_opt", {}).get(name)
+            if option is None or not hasattr(option, "process"):
+                continue  # another click: the option still works when repeated
+            single = option.process
+
+            def process(value, state, single=single) -> None:  # type: ignore[no-untyped-def]
+                single(value, state)
+                while state.rargs and not state.rargs[0].startswith("-"):
+                    single(state.rargs.pop(0), state)
+
+            option.process = process
+
+
 def _fail(exc: RosterError) -> None:
     # messages quote file contents (labels, headers, ids): no escape sequence may reach the terminal
     click.echo(f"Error: {safe_terminal(exc)}", err=True)
@@ -118,22 +137,34 @@ def _progress_bar():
 @click.option("--json", "as_json", is_flag=True, help="Print result.json to standard output instead of the summary.")
 @click.option("--verbose", is_flag=True, help="Show the solver's log.")
 @click.option("--report", "with_report", is_flag=True, help="Also write report.html, allocation.xlsx and summary.md.")
+@click.option("--alternatives", type=click.IntRange(min=0), default=0, show_default=True, metavar="K",
+              help="Also find the next K best distinct rosters (a different set of creators), each verified.")  # fmt: skip
+@click.option("--min-difference", type=click.IntRange(min=1), default=1, show_default=True, metavar="D",
+              help="With --alternatives: each roster differs from every earlier one by at least D creators.")  # fmt: skip
 def optimize_cmd(scenario: Path, out: Path | None, solver: str, time_limit: float | None, gap: float, as_json: bool,
-                 verbose: bool, with_report: bool = False) -> None:  # fmt: skip
+                 verbose: bool, with_report: bool = False, alternatives: int = 0, min_difference: int = 1) -> None:  # fmt: skip
     """Find the best roster for SCENARIO (a YAML file) and write roster.csv and result.json."""
     import time
 
     from optimizer.output import RUN_FILES, check_output, result_files, write_files
-    from optimizer.pipeline import optimize
+    from optimizer.pipeline import SolveOptions, optimize
     from optimizer.problem import load_problem
     from optimizer.summaries import run_summary
 
+    if min_difference > 1 and not alternatives:
+        raise click.UsageError("--min-difference needs --alternatives K")
     began = time.perf_counter()
     problem = load_problem(scenario)
     loaded = time.perf_counter() - began
     out = out if out is not None else Path("out") / scenario.stem
     check_output(out, problem.sources)  # before solving: a bad --out is found now, not after the solve
-    result = optimize(problem, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
+    if alternatives:
+        from optimizer.alternatives import optimize_with_alternatives
+
+        options = SolveOptions(solver, time_limit, gap, verbose)
+        result = optimize_with_alternatives(problem, alternatives, min_difference, options)
+    else:
+        result = optimize(problem, solver=solver, time_limit=time_limit, gap=gap, verbose=verbose)
     result.timings = {"load": round(loaded, 4), **result.timings}
     doc = result.to_doc()  # built once: written, then summarised
     files = result_files(result, doc)
@@ -143,7 +174,13 @@ def optimize_cmd(scenario: Path, out: Path | None, solver: str, time_limit: floa
     if as_json:
         click.echo(doc.to_json(), nl=False)  # JSON escapes control characters itself
     else:
-        _echo((run_summary(doc, out, list(files))), err=result.status not in ("optimal", "feasible"))
+        text = run_summary(doc, out, list(files))
+        if doc.alternatives_search is not None:
+            from optimizer.alternatives import alternatives_text
+
+            head, _, wrote = text.rpartition("\nWrote ")  # the alternatives go before the list of files
+            text = f"{head}\n{alternatives_text(doc)}\nWrote {wrote}" if head else f"{text}\n{alternatives_text(doc)}"
+        _echo(text, err=result.status not in ("optimal", "feasible"))
     sys.exit(result.exit_code)
 
 
@@ -233,6 +270,111 @@ def report(result_dir: Path, scenario: Path | None, budgets: str | None, no_expl
                           workers)  # fmt: skip
     written = write_files(result_dir, files, owned=REPORT_FILES)
     _echo("Wrote " + ", ".join(str(f) for f in written))
+
+
+def _prices(items: tuple[str, ...]) -> dict[str, float]:
+    import math
+
+    prices: dict[str, float] = {}
+    for item in items:
+        cid, sep, amount = item.partition("=")
+        try:
+            value = float(amount.replace(",", "").replace("$", "")) if sep else math.nan
+        except ValueError:
+            value = math.nan
+        if not cid.strip() or not math.isfinite(value) or value < 0:
+            raise click.BadParameter(f"expected ID=AMOUNT with an amount >= 0, got {item!r}", param_hint="--price")
+        prices[cid.strip()] = value
+    return prices
+
+
+@main.command("replace", epilog=EXIT_CODES)
+@click.argument("result_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--declined", multiple=True, cls=_IdsOption, metavar="ID [ID ...]",
+              help="Creators of the roster who declined: they may not return.")  # fmt: skip
+@click.option("--booked", multiple=True, cls=_IdsOption, metavar="ID [ID ...]",
+              help="Creators of the roster already signed: they stay with the posts they were booked for.")  # fmt: skip
+@click.option("--max-changes", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Best value dropping at most N of the other creators [default: the fewest possible].")  # fmt: skip
+@click.option("--price", "prices", multiple=True, cls=_IdsOption, metavar="ID=AMOUNT [...]",
+              help="Renegotiated price per post (recorded under 'prices' in the new folder's scenario.yaml).")  # fmt: skip
+@_out_option("Folder for the new result.json, roster.csv and scenario.yaml (required).")
+@click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Scenario of RESULT_DIR [default: the one recorded in its result.json].")  # fmt: skip
+@_solver_option
+@_time_limit_option
+def replace_cmd(result_dir: Path, declined: tuple[str, ...], booked: tuple[str, ...], max_changes: int | None,
+                prices: tuple[str, ...], out: Path | None, scenario: Path | None, solver: str,
+                time_limit: float | None) -> None:  # fmt: skip
+    """A new roster for the result in RESULT_DIR after declines: fewest changes first, then the most value.
+
+    A change is a creator of the roster, other than one who declined, who is dropped (those who join fill the
+    places). Writes result.json (with a 'change' object), roster.csv and the replacement's scenario.yaml, which
+    `roster verify` checks the new result against.
+    """
+    from optimizer.output import write_files
+    from optimizer.pipeline import SolveOptions
+    from optimizer.replace import Request, change_text, load_previous, replace_roster, replacement_files
+    from optimizer.summaries import run_summary
+
+    if out is None:
+        raise click.UsageError("--out NEW_DIR is required (the earlier result is kept as it is)")
+    if out.resolve() == result_dir.resolve():
+        raise click.UsageError("--out must be another folder than RESULT_DIR (the earlier result is kept as it is)")
+    request = Request(list(declined), list(booked), _prices(prices), max_changes)
+    previous, doc, source = load_previous(result_dir, scenario)
+    rep = replace_roster(previous, doc.posts, request, SolveOptions(solver, time_limit),
+                         from_result=str(result_dir / "result.json"), scenario_path=out / "scenario.yaml")  # fmt: skip
+    files = replacement_files(rep, source, out)
+    write_files(out, files)
+    new = rep.result.to_doc()
+    ok = rep.result.status in ("optimal", "feasible")
+    click.echo(run_summary(new) + "\n" + change_text(new) + "\nWrote " + ", ".join(str(out / f) for f in files),
+               err=not ok)  # fmt: skip
+    sys.exit(rep.result.exit_code)
+
+
+@main.command("diff", epilog=EXIT_CODES)
+@click.argument("old_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("new_dir", type=click.Path(file_okay=False, path_type=Path))
+def diff_cmd(old_dir: Path, new_dir: Path) -> None:
+    """Who left, who joined, posts and prices changed, value and spend, from the result in OLD_DIR to NEW_DIR."""
+    from optimizer.replace import diff_text
+    from optimizer.resultdoc import load_result_file
+
+    old = load_result_file(old_dir / "result.json")
+    new = load_result_file(new_dir / "result.json")
+    click.echo(diff_text(old, new, str(old_dir), str(new_dir)))
+
+
+@main.command("plan", epilog=EXIT_CODES)
+@click.argument("portfolio", type=click.Path(dir_okay=False, path_type=Path))
+@_out_option("Folder for portfolio.json and one result folder per campaign [default: out/<portfolio file name>].")
+@click.option("--move", type=click.FloatRange(min=0), default=1000.0, show_default=True, metavar="AMOUNT",
+              help="Re-solve with this much moved from each campaign to each other one (0: skip).")  # fmt: skip
+@_solver_option
+@_time_limit_option
+def plan_cmd(portfolio: Path, out: Path | None, move: float, solver: str, time_limit: float | None) -> None:
+    """Several campaigns on one budget: the jointly optimal rosters of the campaigns in PORTFOLIO (a YAML file).
+
+    Writes OUT/portfolio.json and, per campaign, OUT/<campaign>/result.json, roster.csv and the scenario it
+    answers (its own, with the portfolio's spend cap as budget), which `roster verify` checks.
+    """
+    from optimizer.output import write_files
+    from optimizer.pipeline import SolveOptions
+    from optimizer.portfolio import load_portfolio, plan, plan_files, plan_text, portfolio_doc
+
+    inp = load_portfolio(portfolio)
+    options = SolveOptions(solver, time_limit)
+    result = plan(inp, options, move)
+    out = out if out is not None else Path("out") / portfolio.stem
+    files = plan_files(result, out, options)
+    for folder, contents in files.items():  # campaign folders first, portfolio.json last
+        write_files(folder, contents)
+    written = [out / "portfolio.json", *(folder for folder in files if folder != out)]
+    ok = result.status in ("optimal", "feasible")
+    click.echo(plan_text(portfolio_doc(result, options), written), err=not ok)
+    sys.exit(result.exit_code)
 
 
 @main.command("frontier", epilog=EXIT_CODES)

@@ -42,7 +42,10 @@ def _priced(problem: Problem, cid: str, price: float) -> Problem:
     frame = pool.frame.copy()
     frame.loc[cid, "cost"] = price
     repriced = replace(pool, frame=frame)
-    return build_problem(problem.scenario, repriced, problem.overlap, problem.scenario_path)
+    sc = problem.scenario
+    if cid in sc.prices:  # a negotiated price in the scenario would otherwise win over the trial price
+        sc = sc.model_copy(update={"prices": {k: v for k, v in sc.prices.items() if k != cid}})
+    return build_problem(sc, repriced, problem.overlap, problem.scenario_path)
 
 
 def _score(result: Result) -> float | None:

@@ -46,6 +46,8 @@ class Problem:
     scenario_path : Path or None
     calibration : pandas.DataFrame or None
         Calibration rows by creator_id when the scenario names a calibration file (see `optimizer.calibrate`).
+    listed : Pool or None
+        The pool as read, before the scenario's ``prices`` replaced some costs (None when it has none).
     """
 
     scenario: Scenario
@@ -61,6 +63,7 @@ class Problem:
     failed: pd.DataFrame = field(default_factory=pd.DataFrame)
     rule_texts: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
     sources: list[Path] = field(default_factory=list)  # the files it was read from (never overwritten by a run)
+    listed: Pool | None = None
 
     @property
     def values(self) -> pd.Series:
@@ -74,10 +77,23 @@ class Problem:
 
     def with_scenario(self, scenario: Scenario) -> Problem:
         """The same pool and overlaps under another scenario (budget sweeps, what-ifs)."""
-        # the pool is unchanged, so its validated overlap pairs (with their positions) carry over
-        problem = build_problem(scenario, self.pool, self.overlap, self.scenario_path, self.calibration)
+        # the pool is unchanged, so its validated overlap pairs (with their positions) carry over; prices are
+        # applied to the pool as read, so a scenario with other (or no) prices does not inherit these
+        problem = build_problem(scenario, self.listed or self.pool, self.overlap, self.scenario_path, self.calibration)
         problem.sources = self.sources
         return problem
+
+
+def _with_prices(scenario: Scenario, pool: Pool, source: str) -> Pool:
+    """The pool with the scenario's negotiated ``prices`` in place of the listed costs."""
+    if not scenario.prices:
+        return pool
+    unknown = [cid for cid in scenario.prices if cid not in pool.frame.index]
+    if unknown:
+        raise ScenarioError(f"{source}: prices names {', '.join(unknown)}, not a creator_id in {pool.source}")
+    frame = pool.frame.copy()
+    frame.loc[list(scenario.prices), "cost"] = [float(v) for v in scenario.prices.values()]
+    return replace(pool, frame=frame)
 
 
 # The follower rules: a celebrity deal is by definition outside them (optimizer.baselines), and only them.
@@ -232,6 +248,8 @@ def build_problem(
         included creator is not eligible.
     """
     source = str(scenario_path) if scenario_path else "scenario"
+    listed = pool if scenario.prices else None
+    pool = _with_prices(scenario, pool, source)
     df = pool.frame
     all_niches = {n for tup in df["niches"] for n in tup}
     _check_labels("niche", list(scenario.niches), all_niches, source, pool.source)
@@ -287,6 +305,7 @@ def build_problem(
         calibration=calibration,
         failed=failed,
         rule_texts=texts,
+        listed=listed,
     )
 
 

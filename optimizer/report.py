@@ -37,6 +37,8 @@ from optimizer.text import md_escape, strip_controls
 from optimizer.tiers import TIERS
 
 _ILLEGAL_XLSX = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+# optional result.json sections a report carries over from the file (audited with it)
+SECTIONS = ("alternatives", "alternatives_search", "change", "portfolio")
 
 
 @dataclass
@@ -189,7 +191,8 @@ def result_from_dir(result_dir: Path, scenario: Path | None = None) -> Result:
     return Result(problem, doc.status, doc.posts, outcome, check, message=doc.message,
                   settings={"solver": doc.solver.name, "time_limit": doc.solver.time_limit,
                             "gap": doc.solver.gap_setting},
-                  binding=[b.model_dump() for b in doc.binding_rules])  # fmt: skip
+                  binding=[b.model_dump() for b in doc.binding_rules],
+                  sections={k: data[k] for k in SECTIONS if data.get(k) is not None})  # fmt: skip
 
 
 # --- the shared context ------------------------------------------------------------------------
@@ -278,7 +281,18 @@ def _context(rep: Report) -> dict[str, Any]:
             "loss_meaning": (f"the extra cost ({cur}) of reaching the target if that creator is removed"
                              if p.scenario.mode == "min_cost" else
                              f"the expected {metric} the optimum loses if that creator is removed"),
+            "next_best": _next_best(d),
             "unit": UNITS[metric], "objectives": OBJECTIVES}  # fmt: skip
+
+
+def _next_best(d: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of the next-best rosters (result.json's ``alternatives``) for every renderer."""
+    optimum = d.get("value")
+    return [{"rank": a["rank"], "status": a["status"], "value": a["value"], "cost": a["total_cost"],
+             "ratio": a["value"] / optimum if optimum else None, "creators": a["roster_size"],
+             "posts": a["total_posts"], "joins": ", ".join(a["differs"]["in"]) or "nobody",
+             "leaves": ", ".join(a["differs"]["out"]) or "nobody"}
+            for a in d.get("alternatives") or []]  # fmt: skip
 
 
 # --- renderers ---------------------------------------------------------------------------------
@@ -349,6 +363,13 @@ def render_markdown(rep: Report) -> str:
         for r in c["frontier"]:
             lines.append(f"| {money(r['budget'], cur)} | {r['status']} | {num(r['value'])} | {money(r['cost'], cur)} | {r['creators']} | "
                          f"{money(r['cpa'], cur)} | {num(r['marginal_value_per_1000'])} |")  # fmt: skip
+    if c["next_best"]:
+        lines += ["", "## Next-best rosters (a different set of creators, each verified)", "",
+                  "| rank | status | expected value | value / optimum | spend | creators | joins | leaves |",
+                  "|---:|---|---:|---:|---:|---:|---|---|"]  # fmt: skip
+        for r in c["next_best"]:
+            lines.append(f"| {r['rank']} | {r['status']} | {num(r['value'])} | {pct(r['ratio'])} | {money(r['cost'], cur)} | "
+                         f"{r['creators']} | {_md_cell(r['joins'])} | {_md_cell(r['leaves'])} |")  # fmt: skip
     lines += ["", "## Assumptions", "", "| parameter | value | source |", "|---|---|---|"]
     for a in c["assumptions"]:
         lines.append(f"| {a['parameter']} | {_md_cell(a['value'])} | {a['source']} |")
@@ -434,6 +455,11 @@ def render_xlsx(rep: Report) -> bytes:
     sheet("Frontier", ["budget", "status", "expected value", "spend", "creators", "expected conversions", "CPA", "value of the last $1,000"],
           [[r["budget"], r["status"], r["value"], r["cost"], r["creators"], r["conversions"], r["cpa"], r["marginal_value_per_1000"]]
            for r in c["frontier"]], {1: money_format, 3: "#,##0.00", 4: money_format, 6: "#,##0.00", 7: money_format, 8: "#,##0.00"})  # fmt: skip
+    if c["next_best"]:
+        sheet("Next-best rosters", ["rank", "status", "expected value", "value / optimum", "spend", "creators", "posts",
+                                    "joins", "leaves"],
+              [[r["rank"], r["status"], r["value"], r["ratio"], r["cost"], r["creators"], r["posts"], r["joins"],
+                r["leaves"]] for r in c["next_best"]], {3: "#,##0.00", 4: "0.00%", 5: money_format})  # fmt: skip
     sheet("Assumptions", ["parameter", "value", "source", "meaning"],
           [[a["parameter"], a["value"], a["source"], a["meaning"]]
            for a in c["assumptions"]], {})  # fmt: skip

@@ -50,6 +50,10 @@ class Result:
         Solver settings used.
     binding : list of dict
         Rules that hold with equality in the roster (why the budget is or is not all spent).
+    sections : dict
+        Optional result.json fields other modules add, already in document form: ``alternatives`` and
+        ``alternatives_search`` (`optimizer.alternatives`), ``change`` (`optimizer.replace`), ``portfolio``
+        (`optimizer.portfolio`).
     """
 
     problem: Problem
@@ -63,6 +67,8 @@ class Result:
     binding: list[dict[str, str]] = field(default_factory=list)
     reduction: Reduction | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # optional result.json fields other modules add, already in document form (alternatives, change, portfolio)
+    sections: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -241,8 +247,15 @@ class Result:
                 "value": UNITS[sc.value_metric],
                 "roi": "(revenue - spend) / spend",
             },
+            **self.sections,
         }
         return ResultDoc.model_validate(doc)
+
+
+def roster_records(problem: Problem, roster: dict[str, int]) -> list[dict[str, Any]]:
+    """Roster entries of any roster of `problem`, in the shape of result.json's ``roster`` (alternatives, changes)."""
+    table = Result(problem, "feasible", roster).roster_table()
+    return [_clean(r) for r in table.to_dict(orient="records")]
 
 
 def _num(x: float | None) -> float | None:

@@ -129,6 +129,95 @@ class Totals(_Doc):
     reach: float
 
 
+class Alternative(_Doc):
+    """A next-best roster (`optimizer.alternatives`): distinct from the optimum and every earlier one by creator set."""
+
+    rank: int
+    status: Literal["optimal", "feasible"]
+    objective_value: float
+    bound: float | None
+    gap: float | None
+    value: float
+    total_cost: float
+    roster_size: int
+    total_posts: int
+    differs: dict[Literal["in", "out"], list[str]] = Field(description="creators in and out against the optimum")
+    roster: list[RosterEntry]
+    verification: VerificationInfo
+
+
+class AlternativesSearch(_Doc):
+    """How the alternatives were searched for."""
+
+    requested: int
+    found: int
+    min_difference: int
+    distinct_by: Literal["creators"]
+    solves: int
+    rounds: int = Field(description="searches: more than one when the reduction had to keep more creators")
+    creators: int
+    considered: int = Field(description="creators the last search could book (after the reduction)")
+    seconds: float
+    notes: list[str]
+
+
+class Booking(_Doc):
+    """A creator and the posts booked."""
+
+    creator_id: str
+    posts: int
+
+
+class PriceChange(_Doc):
+    """A renegotiated price per post."""
+
+    creator_id: str
+    before: float
+    after: float
+
+
+class PostsChange(_Doc):
+    """A creator who stays with a different number of posts."""
+
+    creator_id: str
+    before: int
+    after: int
+
+
+class Change(_Doc):
+    """What `roster replace` changed against the earlier result (`optimizer.replace`)."""
+
+    from_result: str
+    before: list[Booking] = Field(description="the earlier roster")
+    declined: list[str]
+    booked: list[str]
+    prices: list[PriceChange]
+    max_changes: int | None
+    fewest_changes: int | None = Field(description="the first solve's minimum (null with max_changes)")
+    changes: int = Field(description="creators of the earlier roster who leave without having declined")
+    leave: list[str]
+    join: list[str]
+    posts_changed: list[PostsChange]
+    value_before: float
+    value_after: float | None
+    spend_before: float
+    spend_after: float | None
+
+
+class PortfolioPart(_Doc):
+    """The portfolio a campaign's result belongs to (`optimizer.portfolio`): the joint proof is there."""
+
+    name: str
+    file: str
+    campaign: str
+    status: StatusText
+    objective_value: float | None
+    bound: float | None
+    gap: float | None
+    budget: float
+    total_cost: float
+
+
 class ResultDoc(_Doc):
     """The result.json document (README, "result.json", lists what each field means)."""
 
@@ -176,6 +265,11 @@ class ResultDoc(_Doc):
     assumptions: dict[str, Any]
     notes: list[str]
     units: dict[str, str]
+    # optional sections (absent from files written before they existed)
+    alternatives: list[Alternative] | None = None
+    alternatives_search: AlternativesSearch | None = None
+    change: Change | None = None
+    portfolio: PortfolioPart | None = None
 
     @property
     def posts(self) -> dict[str, int]:

@@ -384,6 +384,16 @@ def _overlap_discount(ctx: BuildContext) -> Iterable[Block]:
                 np.concatenate([r, r, r]), np.concatenate([cols, ctx.first[pa[k]], ctx.first[pb[k]]]),
                 np.concatenate([np.ones(len(k)), -np.ones(len(k)), -np.ones(len(k))]), ">=", -np.ones(len(k)),
                 ctx.campaign)  # fmt: skip
+    if ctx.scenario.target is not None:
+        # In min-cost mode the discount sits in the target row, not the objective, so nothing pushes shared down
+        # to x_a * x_b: it could float up to 1 and understate the roster's value. shared <= x_a, shared <= x_b
+        # make it exactly x_a * x_b, so the value the model reports is the roster's value.
+        two = np.arange(2 * len(k))
+        yield Block(RuleKind.OVERLAP_DISCOUNT, "exact", 0.0,
+                    [f"shared_le_{side}[{ids[pa[j]]}|{ids[pb[j]]}]" for side in "ab" for j in k],
+                    np.concatenate([two, two]), np.concatenate([cols, cols, ctx.first[pa[k]], ctx.first[pb[k]]]),
+                    np.concatenate([np.ones(2 * len(k)), -np.ones(2 * len(k))]), "<=", np.zeros(2 * len(k)),
+                    ctx.campaign)  # fmt: skip
 
 
 def _target(ctx: BuildContext) -> Iterable[Block]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import math
 import unicodedata
 from pathlib import Path
 from typing import Any, Literal
@@ -410,6 +411,11 @@ class Scenario(_Strict):
         "forecast and the optimum do not use them.",
     )
     baselines: Baselines | None = Field(None, description="Alternatives for the report to compare with.")
+    prices: dict[str, float] = Field(
+        default_factory=dict,
+        description="Negotiated price of one post for named creators (creator_id -> amount in the scenario "
+        "currency); replaces the pool's cost for them. `roster replace` records renegotiated prices here.",
+    )
     columns: dict[str, str] = Field(
         default_factory=dict,
         description="Pool column names to use for the standard fields, e.g. {followers: Followers, niche: Category}.",
@@ -448,6 +454,14 @@ class Scenario(_Strict):
                 raise ValueError(f"'{key}' is listed twice (labels ignore case and spacing)")
             out[label] = rule
         return out
+
+    @field_validator("prices")
+    @classmethod
+    def _prices(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [f"{cid}: {amount!r}" for cid, amount in value.items() if not math.isfinite(amount) or amount < 0]
+        if bad:
+            raise ValueError(f"a price must be a number >= 0 ({'; '.join(bad)})")
+        return value
 
     @field_validator("columns")
     @classmethod

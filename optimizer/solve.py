@@ -411,6 +411,9 @@ def _pulp_model(milp: Milp, form, obj: np.ndarray):
 _CBC_BOUND = re.compile(r"^(?:Lower|Upper) bound:\s+(\S+)", re.MULTILINE)
 _CBC_OBJECTIVE = re.compile(r"^Objective value:\s+(\S+)", re.MULTILINE)
 _CBC_PROVEN = re.compile(r"^Result - Optimal solution found", re.MULTILINE)
+# A model whose rows have no non-zero at all (every price and value 0) is solved before branch and bound:
+# CBC then prints "Empty problem" and "Optimal - objective value X" instead of a result line.
+_CBC_EMPTY = re.compile(r"^Empty problem - .*?^Optimal - objective value\s+(\S+)", re.MULTILINE | re.DOTALL)
 
 
 def _cbc_bound(log: str, maximise: bool) -> float | None:
@@ -433,6 +436,12 @@ def _cbc_bound(log: str, maximise: bool) -> float | None:
                 return float(objective[-1])
             except ValueError:
                 return None
+    empty = _CBC_EMPTY.search(log)
+    if empty:
+        try:
+            return float(empty.group(1))
+        except ValueError:
+            return None
     return None
 
 
