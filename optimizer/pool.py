@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ from optimizer.limits import MAX_COST_PER_POST, MAX_EXPECTED, MAX_FOLLOWERS, MAX
 from optimizer.numbers import DEFAULT, NumberFormat, as_text, file_number_format, parse_numbers
 from optimizer.scenario import POOL_FIELDS, FileFormat, normalise_label
 from optimizer.text import CELL_CONTROL_PATTERN, find_control, id_skeleton
+
+if TYPE_CHECKING:
+    from optimizer.sources import SourceFilter
 
 REQUIRED = ("creator_id", "handle", "platform", "followers", "engagement_rate", "niche", "cost")
 EXPECTED = ("expected_conversions", "expected_emv", "expected_engagements", "expected_reach")
@@ -52,6 +56,9 @@ class Pool:
         Unknown columns carried through.
     notes : list of str
         Defaults applied while reading, said out loud.
+    source_filter : SourceFilter or None
+        When the eligibility filters were applied while reading (a database or Parquet source): which, and
+        how many rows were left unread (`optimizer.sources`). None when every row was read.
     """
 
     frame: pd.DataFrame
@@ -59,6 +66,7 @@ class Pool:
     present: set[str] = field(default_factory=set)
     extra_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    source_filter: SourceFilter | None = None
 
     @property
     def ids(self) -> pd.Index:
@@ -299,6 +307,38 @@ def _rename_reserved(frame: pd.DataFrame, source: str, notes: list[str]) -> pd.D
     return frame.rename(columns=rename)
 
 
+def check_id_column(ids: pd.Series, out: pd.DataFrame, source: str) -> None:
+    """Every creator has an id, no id is repeated, and no two ids look the same or hold control characters.
+
+    Parameters
+    ----------
+    ids : pandas.Series
+        The ids as text (`optimizer.numbers.as_text`), in row order.
+    out : pandas.DataFrame
+        ``row`` (the row number of each id, for messages) and ``creator_id``.
+    source : str
+        Name used in messages.
+
+    Raises
+    ------
+    PoolError
+        Naming the first bad row (or both rows of a repeated or look-alike id).
+    """
+    blank = (ids == "").to_numpy()
+    if blank.any():
+        _fail(PoolError, source, out, blank, "creator_id", ids, "is empty; every creator needs an id")
+    dupes = ids.duplicated(keep=False).to_numpy()
+    if dupes.any():
+        first_id = ids[dupes].iloc[0]
+        dupe_rows = out.loc[(ids == first_id).to_numpy(), "row"].tolist()
+        n_ids = ids[dupes].nunique()
+        raise PoolError(
+            f"{source}, column 'creator_id': id {first_id!r} appears on rows {', '.join(map(str, dupe_rows))}; "
+            f"ids must be unique ({n_ids} id(s) are repeated)"
+        )
+    _check_ids(ids, out, source)
+
+
 def _check_ids(ids: pd.Series, out: pd.DataFrame, source: str) -> None:
     """Ids compare exactly, so two that look the same to a person (case, kinds of space, NUL, zero-width
     or dash-like characters) would book one creator twice: an error naming both rows. Control characters
@@ -366,6 +406,7 @@ def pool_from_frame(
     mapping: dict[str, str] | None = None,
     notes: list[str] | None = None,
     number_format: NumberFormat | None = None,
+    rows: np.ndarray | None = None,
 ) -> Pool:
     """Validate a creator pool given as a frame (cells may be text or numbers).
 
@@ -381,6 +422,9 @@ def pool_from_frame(
         Notes gathered while reading, extended here.
     number_format : NumberFormat, optional
         How number cells are written (default: decimal point, ',' between thousands).
+    rows : numpy.ndarray, optional
+        The row number of each row of `raw`, for messages (default: a file's rows, 2 to n + 1 under the
+        header; a database source numbers its rows itself, see `optimizer.sources`).
 
     Returns
     -------
@@ -410,24 +454,12 @@ def pool_from_frame(
         )
     if len(frame) == 0:
         raise PoolError(f"{source}: the pool has no creators (header only)")
-    rows = np.arange(2, len(frame) + 2)
+    rows = np.arange(2, len(frame) + 2) if rows is None else np.asarray(rows, dtype=np.int64)
 
     out = pd.DataFrame({"row": rows})
     ids = _as_text(frame["creator_id"])
     out["creator_id"] = ids.to_numpy()
-    blank = (ids == "").to_numpy()
-    if blank.any():
-        _fail(PoolError, source, out, blank, "creator_id", ids, "is empty; every creator needs an id")
-    dupes = ids.duplicated(keep=False).to_numpy()
-    if dupes.any():
-        first_id = ids[dupes].iloc[0]
-        dupe_rows = out.loc[(ids == first_id).to_numpy(), "row"].tolist()
-        n_ids = ids[dupes].nunique()
-        raise PoolError(
-            f"{source}, column 'creator_id': id {first_id!r} appears on rows {', '.join(map(str, dupe_rows))}; "
-            f"ids must be unique ({n_ids} id(s) are repeated)"
-        )
-    _check_ids(ids, out, source)
+    check_id_column(ids, out, source)
 
     handle, dirty = _clean_text(frame["handle"])
     out["handle"] = handle.to_numpy()
@@ -625,7 +657,11 @@ def load_pool(path: str | Path, mapping: dict[str, str] | None = None, fmt: File
 
 
 def overlap_from_frame(
-    raw: pd.DataFrame, pool_ids: pd.Index, source: str = "overlap", number_format: NumberFormat | None = None
+    raw: pd.DataFrame,
+    pool_ids: pd.Index,
+    source: str = "overlap",
+    number_format: NumberFormat | None = None,
+    rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Validate an overlap table against the pool.
 
@@ -640,6 +676,8 @@ def overlap_from_frame(
         Name used in messages.
     number_format : NumberFormat, optional
         How number cells are written (default: decimal point).
+    rows : numpy.ndarray, optional
+        The row number of each row of `raw`, for messages (default: 2 to n + 1, under a header).
 
     Returns
     -------
@@ -658,7 +696,7 @@ def overlap_from_frame(
             f"{source}: missing column(s) {', '.join(missing)}; expected creator_a, creator_b, overlap "
             f"(the file has: {', '.join(map(str, raw.columns)) or '(none)'})"
         )
-    rows = np.arange(2, len(raw) + 2)
+    rows = np.arange(2, len(raw) + 2) if rows is None else np.asarray(rows, dtype=np.int64)
     a = _as_text(raw["creator_a"]).to_numpy(dtype=object)
     b = _as_text(raw["creator_b"]).to_numpy(dtype=object)
     ctx = pd.DataFrame({"row": rows})

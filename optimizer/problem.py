@@ -7,16 +7,18 @@ constraint is built.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optimizer.errors import CalibrationError, PoolError, ScenarioError
+from optimizer.errors import CalibrationError, ScenarioError
 from optimizer.forecast import forecast
-from optimizer.pool import Pool, load_overlap, load_pool, overlap_from_frame
+from optimizer.pool import Pool, overlap_from_frame
 from optimizer.scenario import Scenario, load_scenario, resolve_path
+from optimizer.sources import read_overlap, read_pool
 from optimizer.text import id_skeleton
 
 
@@ -189,6 +191,17 @@ def _lookalike(unknown: list[str], ids: pd.Index) -> str:
     return ""
 
 
+def _unread(unknown: list[str], pool: Pool) -> str:
+    """A hint when an id may exist but was left unread: the pool was read with filters for another scenario."""
+    read_filter = pool.source_filter
+    if read_filter is None or all(i in read_filter.named for i in unknown):
+        return ""  # every named id was asked for when reading, so an unknown one is not in the source at all
+    return (
+        " (the pool was read with the eligibility rules applied at the source, and this id was not named then: "
+        "load the scenario again to read it)"
+    )
+
+
 def _check_labels(kind: str, wanted: list[str], have: set[str], source: str, pool_source: str) -> None:
     for label in wanted:
         if label not in have:
@@ -229,9 +242,20 @@ def build_problem(
     """
     source = str(scenario_path) if scenario_path else "scenario"
     df = pool.frame
-    all_niches = {n for tup in df["niches"] for n in tup}
+    read_filter = pool.source_filter
+    if read_filter is not None:
+        relaxed = read_filter.relaxed_by(scenario)
+        if relaxed:
+            raise ScenarioError(
+                f"{source}: the pool was read from {pool.source} with the eligibility rules applied there "
+                f"({'; '.join(read_filter.rules)}), and this scenario relaxes {', '.join(relaxed)}, so creators it "
+                "allows were never read; load the scenario again (optimizer.load_problem) instead of changing "
+                "the loaded one"
+            )
+    # labels of creators left unread (not eligible) still exist: a rule may name them, as with a full read
+    all_niches = {n for tup in df["niches"] for n in tup} | (read_filter.niches if read_filter else set())
     _check_labels("niche", list(scenario.niches), all_niches, source, pool.source)
-    platforms = set(df["platform"])
+    platforms = set(df["platform"]) | (read_filter.platforms if read_filter else set())
     _check_labels("platform", list(scenario.platforms), platforms, source, pool.source)
     if scenario.eligibility.platforms:
         _check_labels("platform", scenario.eligibility.platforms, platforms, source, pool.source)
@@ -242,6 +266,7 @@ def build_problem(
             raise ScenarioError(
                 f"{source}: eligibility.{key} names {', '.join(unknown)}, not a creator_id in {pool.source}"
                 + _lookalike(unknown, df.index)
+                + _unread(unknown, pool)
             )
 
     if scenario.baselines is not None:
@@ -250,7 +275,10 @@ def build_problem(
             named += ids
         unknown = sorted({i for i in named if i not in df.index})
         if unknown:
-            raise ScenarioError(f"{source}: baselines name {', '.join(unknown)}, not a creator_id in {pool.source}")
+            raise ScenarioError(
+                f"{source}: baselines name {', '.join(unknown)}, not a creator_id in {pool.source}"
+                + _unread(unknown, pool)
+            )
     failed, texts, notes = _eligibility(scenario, pool, source)
     eligible = pd.Series(~failed.to_numpy().any(axis=1) if failed.shape[1] else True, index=df.index)
     reasons = first_reasons(failed, texts)
@@ -286,13 +314,16 @@ def build_problem(
     )
 
 
-def load_problem(path: str | Path) -> Problem:
-    """Load a scenario file with the pool and overlap files it names.
+def load_problem(path: str | Path, creators: Iterable[str] = ()) -> Problem:
+    """Load a scenario file with the pool and overlap files (or database tables) it names.
 
     Parameters
     ----------
     path : str or Path
         The YAML scenario.
+    creators : iterable of str, optional
+        Creator ids the caller will ask about (`roster explain`): read even when the eligibility rules,
+        applied at a database or Parquet source, would leave them unread (`optimizer.sources`).
 
     Returns
     -------
@@ -300,13 +331,8 @@ def load_problem(path: str | Path) -> Problem:
     """
     path = Path(path)
     scenario = load_scenario(path)
-    pool_path = resolve_path(path, scenario.pool)
-    if not pool_path.exists():
-        raise PoolError(f"{path}: pool file {pool_path} not found (key 'pool' is relative to the scenario file)")
-    pool = load_pool(pool_path, scenario.columns, scenario.format)
-    overlap = None
-    if scenario.overlap is not None:
-        overlap = load_overlap(resolve_path(path, scenario.overlap), pool.ids, scenario.format)
+    pool = read_pool(scenario, path, creators)
+    overlap = read_overlap(scenario, path, pool) if scenario.overlap is not None else None
     calibration = None
     if scenario.calibration is not None:
         from optimizer.calibrate import load_calibration  # scipy is imported only when a scenario calibrates
