@@ -72,6 +72,7 @@ from optimizer.pool import (
     check_id_column,
     load_pool,
     overlap_from_frame,
+    pairs_frame,
     pool_from_frame,
     read_table_with_format,
 )
@@ -679,8 +680,9 @@ def _read_database_pool(
                     _check_all_ids(all_ids, np.arange(1, len(all_ids) + 1), db.label)
                     keep = _sql_keep(plan, src, conn.dialect.name == "sqlite")
                     raw = db.read(conn, select(src).where(keep).order_by(*order), names)
-                    rows = _positions(as_text(raw[id_col]), all_ids) + 1
-                    return _finish(raw, rows, db.label, scenario, plan, all_ids, census, notes, number_format)
+                    if len(raw):  # else nobody can be eligible: read every row, for the messages of a full read
+                        rows = _positions(as_text(raw[id_col]), all_ids) + 1
+                        return _finish(raw, rows, db.label, scenario, plan, all_ids, census, notes, number_format)
         raw = db.read(conn, select(src).order_by(*order), names)
     return pool_from_frame(raw, db.label, scenario.columns, notes, number_format, rows=np.arange(1, len(raw) + 1))
 
@@ -775,6 +777,7 @@ def _read_parquet_pool(path: Path, scenario: Scenario, creators: list[str]) -> P
         table = pq.read_table(path, columns=sorted(set(wanted.values())))
         census = {name: pc.unique(table.column(col)).to_pylist() for name, col in wanted.items()}
         del table
+        pa.default_memory_pool().release_unused()  # pyarrow keeps freed memory unless told (see pool.py)
         if any(len(v) > MAX_DISTINCT_LABELS for v in census.values()):
             return None
         plan = _plan(scenario, names, numeric, census, creators)
@@ -785,9 +788,17 @@ def _read_parquet_pool(path: Path, scenario: Scenario, creators: list[str]) -> P
         if len(all_ids) == 0:
             return None
         _check_all_ids(all_ids, np.arange(2, len(all_ids) + 2), source)
-        table = pq.read_table(path, filters=_arrow_keep(plan))
+        # batch by batch: a file written as one row group would otherwise be decoded whole before filtering
+        parquet = pq.ParquetFile(path)
+        keep = _arrow_keep(plan)
+        parts = [pa.Table.from_batches([batch]).filter(keep) for batch in parquet.iter_batches(batch_size=65_536)]
+        if not parts or sum(p.num_rows for p in parts) == 0:
+            return None  # nobody can be eligible: read it whole, so the messages are those of a full read
+        table = pa.concat_tables(parts).replace_schema_metadata(parquet.schema_arrow.metadata)
+        del parts
         raw = table.to_pandas()
         del table
+        pa.default_memory_pool().release_unused()
     except PoolError:
         raise
     except Exception as exc:
@@ -804,7 +815,8 @@ def _arrow_keep(plan: _Plan) -> Any:
     import pyarrow.compute as pc
 
     def cut(c: _Cut) -> Any:
-        col = pc.field(c.column)
+        # compared as float64, as Python compares them (an int64 column against a float would not cast)
+        col = pc.field(c.column).cast(pa.float64(), safe=False)
         expr = col.is_valid() & (col >= c.lo) & (col <= c.hi)
         if c.gt is not None:
             expr = expr & (col > c.gt)
@@ -886,15 +898,21 @@ def _restrict_overlap(
     value, _ = parse_numbers(raw["overlap"], number_format, "rate")
     lo, hi = np.minimum(ia, ib), np.maximum(ia, ib)
     broken = (value.isna() | (value < 0) | (value > 1)).to_numpy() | (ia < 0) | (ib < 0) | (ia == ib)
-    broken |= pd.Series(lo * len(all_ids) + hi).duplicated(keep=False).to_numpy()
-    if broken.any():
+    key = lo * len(all_ids) + hi
+    # a pair listed twice: sorting finds it in a fraction of a hash table's memory (millions of pairs)
+    repeated = len(key) > 0 and bool(np.unique(key).size < key.size)
+    if broken.any() or repeated:
         # the full check against every id raises the message a full read gives (row, column, value)
         overlap_from_frame(raw, pd.Index(all_ids.to_numpy(dtype=object)), source, number_format, rows)
-    read = np.zeros(len(all_ids), dtype=bool)
-    read[_positions(pd.Series(pool.ids.to_numpy(dtype=object)), all_ids)] = True
-    keep = read[ia] & read[ib]
+    # the pairs are valid: keep those whose two creators were read, by their positions in the pool
+    to_pool = np.full(len(all_ids), -1, dtype=np.int64)
+    to_pool[_positions(pd.Series(pool.ids.to_numpy(dtype=object)), all_ids)] = np.arange(len(pool.ids))
+    code_a, code_b = to_pool[ia], to_pool[ib]
+    keep = (code_a >= 0) & (code_b >= 0)
     flt.overlap_dropped = int((~keep).sum())
-    return overlap_from_frame(raw.loc[keep].reset_index(drop=True), pool.ids, source, number_format, rows[keep])
+    code_a, code_b = code_a[keep], code_b[keep]
+    values = value.to_numpy()[keep]
+    return pairs_frame(np.minimum(code_a, code_b), np.maximum(code_a, code_b), values, rows[keep], pool.ids)
 
 
 # --- other readers: a pool without a scenario, a post history ------------------------------------------
