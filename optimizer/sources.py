@@ -208,7 +208,7 @@ class _Database:
         self.where = f"{scenario_path}: " if scenario_path else ""
         url = self._url(scenario_path)
         self.secret = url.password
-        shown = url.render_as_string(hide_password=True)
+        shown = self.written.render_as_string(hide_password=True)  # as the planner wrote it, password masked
         if url.get_backend_name() == "sqlite":
             shown = "sqlite:///" + self.sqlite_path  # the file as the planner knows it, not the read-only URI
         self.url = url
@@ -242,6 +242,7 @@ class _Database:
                 f"{self.where}{origin} does not hold a database URL; expected e.g. sqlite:///creators.db or "
                 "postgresql://analyst@db.example/crm"
             ) from None
+        self.written = url
         backend = url.get_backend_name()
         if backend == "sqlite":
             database = url.database or ""
