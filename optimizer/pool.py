@@ -221,7 +221,10 @@ def _fail(
     ident = frame["creator_id"].iloc[first] if "creator_id" in frame else ""
     who = f" (creator {ident})" if ident else ""
     why = reasons.iloc[first] if reasons is not None else None
-    msg = f"{source}, row {row}{who}, column '{column}': value {values.iloc[first]!r} {why or expected}"
+    why = why if isinstance(why, str) else None  # a column of numbers has no decimal-rule reasons (NaN, not None)
+    value = values.iloc[first]
+    value = value.item() if isinstance(value, np.generic) else value  # -5, not np.int64(-5) (numbers from a database)
+    msg = f"{source}, row {row}{who}, column '{column}': value {value!r} {why or expected}"
     if len(positions) > 1:
         rows = ", ".join(str(int(frame["row"].iloc[p])) for p in positions[1 : _MAX_LISTED + 1])
         more = "" if len(positions) <= _MAX_LISTED + 1 else ", ..."

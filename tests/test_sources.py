@@ -191,6 +191,36 @@ def test_row_numbers_do_not_depend_on_the_pushdown(tmp_path: Path, runner) -> No
         )
 
 
+def test_invalid_numbers_are_read_and_reported(tmp_path: Path, runner) -> None:
+    """A number outside what a cell may hold (negative followers, a rate above 1) fails the rule too, but it
+    is read and reported, as in a file, rather than left unread."""
+    pool = pd.read_csv(ECO / "creators.csv")
+    pool.loc[pool["creator_id"] == "c-0007", "followers"] = -5
+    pool.loc[pool["creator_id"] == "c-0001", "engagement_rate"] = 4.5  # 30,546 followers: not left out by them
+    _sqlite(tmp_path, {"creators": pool})
+    rules = {"followers": {"min": 10000}, "min_engagement_rate": 0.02, "max_engagement_rate": 0.5}
+    for pushdown in (True, False):
+        src = {"url": "sqlite:///creators.db", "table": "creators", "pushdown": pushdown}
+        path = _write(tmp_path, {"name": "t", "budget": 1000, "pool": src, "eligibility": rules})
+        result = runner.invoke(main, ["validate", str(path)])
+        assert result.exit_code == 2
+        assert "table creators, row 8 (creator c-0007), column 'followers': value -5" in result.stderr
+        pool.loc[pool["creator_id"] == "c-0007", "followers"] = 5000
+    _sqlite(tmp_path / "b", {"creators": pool})
+    path = _write(
+        tmp_path / "b",
+        {
+            "name": "t",
+            "budget": 1000,
+            "pool": {"url": "sqlite:///creators.db", "table": "creators"},
+            "eligibility": rules,
+        },
+    )
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "row 2 (creator c-0001), column 'engagement_rate': value 4.5 is above 1 (100%)" in result.stderr
+
+
 def test_ids_of_unread_rows_are_still_checked(tmp_path: Path, runner) -> None:
     pool = base_pool()
     pool.loc[7, "creator_id"] = "C-01"  # looks like c-01, and would be left unread (tiktok)
