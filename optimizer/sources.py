@@ -183,13 +183,6 @@ class SourceFilter:
 # --- sources: files and databases ---------------------------------------------------------------------
 
 
-def source_label(spec: str | DatabaseSource, scenario_path: Path | None = None) -> str:
-    """How a source is named in messages: the resolved path, or the masked URL with the table or query."""
-    if isinstance(spec, str):
-        return str(resolve_path(scenario_path, spec))
-    return _Database(spec, scenario_path, PoolError).label
-
-
 class _Database:
     """One database source: its URL (resolved, password kept out of every text), an engine, and errors.
 
