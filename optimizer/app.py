@@ -219,13 +219,13 @@ def _job_answer(job) -> JSONResponse:
     if job.cancelled:
         return JSONResponse({**status, "error": "cancelled"}, status_code=409)
     doc = job.document()
-    if job.kind == "solve" and doc.get("status") == "infeasible":
+    if job.kind in ("solve", "replace") and doc.get("status") == "infeasible":
         return JSONResponse({"error": doc.get("message"), "exit_code": 3, "infeasibility": doc.get("infeasibility"),
                              "result": doc, "job": status}, status_code=422)  # fmt: skip
-    if job.kind == "solve" and doc.get("status") == "error":
+    if job.kind in ("solve", "replace") and doc.get("status") == "error":
         return JSONResponse({"error": doc.get("message"), "exit_code": 1, "result": doc, "job": status},
                             status_code=500)  # fmt: skip
-    return JSONResponse(doc if job.kind == "solve" else {**status, "result": doc})
+    return JSONResponse(doc if job.kind in ("solve", "replace") else {**status, "result": doc})
 
 
 # The page fetches nothing from elsewhere: scripts, styles, fonts and images come from this server only.

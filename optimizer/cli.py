@@ -441,23 +441,38 @@ def batch(scenarios: tuple[Path, ...], out: Path, solver: str, time_limit: float
 
 
 @main.command("calibrate", epilog=EXIT_CODES)
-@click.argument("history", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--pool", "pool_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The creator pool (CSV, Parquet or XLSX); every creator in it gets a row.")  # fmt: skip
+@click.argument("history")
+@click.option("--table", default=None, help="HISTORY is a database URL (or env:VAR): read this table.")
+@click.option("--query", default=None, help="HISTORY is a database URL (or env:VAR): read this SELECT.")
+@click.option("--pool", "pool_path", required=True,
+              help="The creator pool (CSV, Parquet or XLSX, or a database URL with --pool-table or --pool-query); "
+                   "every creator in it gets a row.")  # fmt: skip
+@click.option("--pool-table", default=None, help="--pool is a database URL (or env:VAR): read this table.")
+@click.option("--pool-query", default=None, help="--pool is a database URL (or env:VAR): read this SELECT.")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Calibration CSV to write (name it in a scenario as `calibration: FILE`).")  # fmt: skip
 @click.option("--column", "columns", multiple=True, metavar="FIELD=NAME",
               help="History column NAME holds the standard FIELD, e.g. --column post_id=shortcode (repeatable).")  # fmt: skip
-def calibrate_cmd(history: Path, pool_path: Path, out: Path, columns: tuple[str, ...]) -> None:
+def calibrate_cmd(history: str, table: str | None, query: str | None, pool_path: str, pool_table: str | None,
+                  pool_query: str | None, out: Path, columns: tuple[str, ...]) -> None:  # fmt: skip
     """Fit engagement forecasts on the post HISTORY (one row per past post) for every creator in --pool.
 
     Writes one row per pool creator: posts seen, P10/P50/P90 engagements of one sponsored and one organic
     post, and the fitted parameters. Creators with few posts borrow strength from their tier, platform and
     niche; creators without history get their group's prior.
+
+    HISTORY and --pool may be files or databases: a SQLAlchemy URL without a password (sqlite:///posts.db,
+    postgresql://analyst@db.example/crm with PGPASSWORD set) or env:VAR (the URL in an environment variable),
+    with --table or --query (--pool-table or --pool-query for the pool).
     """
     from optimizer.calibrate import calibrate, write_calibration
-    from optimizer.history import load_history
-    from optimizer.pool import load_pool
+    from optimizer.errors import HistoryError, PoolError
+    from optimizer.sources import database_source, looks_like_database, read_any_pool, read_history
+
+    def source(text: str, tab: str | None, sql: str | None, kind: type[Exception]) -> Any:
+        if looks_like_database(text) or tab is not None or sql is not None:
+            return database_source(text, tab, sql, kind)
+        return Path(text)
 
     mapping: dict[str, str] = {}
     for item in columns:
@@ -465,13 +480,13 @@ def calibrate_cmd(history: Path, pool_path: Path, out: Path, columns: tuple[str,
         if not sep or not field.strip() or not name.strip():
             raise click.BadParameter(f"expected FIELD=NAME, got {item!r}", param_hint="--column")
         mapping[field.strip()] = name.strip()
-    pool = load_pool(pool_path)
-    posts = load_history(history, mapping)
+    pool = read_any_pool(source(pool_path, pool_table, pool_query, PoolError))
+    posts = read_history(source(history, table, query, HistoryError), mapping)
     result = calibrate(posts, pool)
     write_calibration(result, out)
     frame = result.frame
     seen = int((frame["posts_seen"] > 0).sum())
-    _echo(f"Calibrated {len(frame)} creators of {pool_path} on {len(posts.frame):,} posts of {history}: "
+    _echo(f"Calibrated {len(frame)} creators of {pool.source} on {len(posts.frame):,} posts of {posts.source}: "
                f"{seen} with post history, {len(frame) - seen} from their group's prior.")  # fmt: skip
     for note in result.notes:
         _echo(f"  Note: {note}")
@@ -494,7 +509,7 @@ def explain_cmd(scenario: Path, creators: tuple[str, ...], solver: str, schedule
     from optimizer.pipeline import optimize
     from optimizer.problem import load_problem
 
-    problem = load_problem(scenario)
+    problem = load_problem(scenario, creators)  # read them even where a database's filters would not
     base = optimize(problem, solver=solver)
     if not base.roster:
         _echo(f"{problem.scenario.name}: {base.status}: {base.message}", err=True)

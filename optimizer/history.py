@@ -85,6 +85,7 @@ def history_from_frame(
     mapping: dict[str, str] | None = None,
     now: pd.Timestamp | None = None,
     notes: list[str] | None = None,
+    rows: np.ndarray | None = None,
 ) -> History:
     """Validate a post history given as a frame (cells may be text or numbers).
 
@@ -100,6 +101,8 @@ def history_from_frame(
         The present, for the no-posts-from-the-future check [default: the clock, UTC].
     notes : list of str, optional
         Notes gathered while reading, extended here.
+    rows : numpy.ndarray, optional
+        The row number of each row of `raw`, for messages (default: a file's rows, 2 to n + 1 under the header).
 
     Returns
     -------
@@ -130,7 +133,7 @@ def history_from_frame(
         )
     if len(frame) == 0:
         raise HistoryError(f"{source}: the history has no posts (header only)")
-    frame["row"] = np.arange(2, len(frame) + 2)
+    frame["row"] = np.arange(2, len(frame) + 2) if rows is None else np.asarray(rows, dtype=np.int64)
     out = pd.DataFrame({"row": frame["row"].to_numpy()})
     ids = _as_text(frame["creator_id"])
     out["creator_id"] = ids.to_numpy()

@@ -79,9 +79,9 @@ class Job:
                 "total": self.total, "seconds": round(elapsed, 3), "files": sorted(self.files)}  # fmt: skip
 
     def document(self) -> dict[str, Any]:
-        """The job's answer: result.json for a solve; the points or the report files otherwise."""
-        if self.kind == "solve" and self.result is not None:
-            return self.result.to_dict()
+        """The job's answer: result.json for a solve or a replacement (with its new scenario); else its output."""
+        if self.kind in ("solve", "replace") and self.result is not None:
+            return {**self.result.to_dict(), **({"scenario_after": self.output["scenario"]} if self.output else {})}
         return self.output
 
 
@@ -96,11 +96,13 @@ class Jobs:
 
     def start(self, kind: str, session: str, data: dict[str, Any]) -> Job:
         """Start a job of `kind` ("solve", "frontier" or "report") on `data` (its scenario and options)."""
-        work = {"solve": self._solve, "frontier": self._frontier, "report": self._report}.get(kind)
+        work = {"solve": self._solve, "frontier": self._frontier, "report": self._report,
+                "replace": self._replace}.get(kind)  # fmt: skip
         if work is None:
-            raise InputError(f"unknown job kind '{kind}'; use solve, frontier or report")
+            raise InputError(f"unknown job kind '{kind}'; use solve, frontier, report or replace")
         if not isinstance(data.get("scenario"), dict):
             raise InputError("give the scenario as a JSON object under 'scenario'")
+        _count(data.get("alternatives", 0), "alternatives")  # checked now: a bad request is answered at once
         job = Job(uuid.uuid4().hex, kind, session)
         with self._lock:
             self._jobs[job.id] = job
@@ -147,11 +149,28 @@ class Jobs:
 
     def _solve(self, job: Job, data: dict[str, Any]) -> None:
         job.stage = "solving"
-        job.result = self.workspace.solve(
-            data["scenario"], data.get("overrides"), job.session, self._options(job, data)
-        )
+        alternatives = _count(data.get("alternatives", 0), "alternatives")
+        job.result = self.workspace.solve(data["scenario"], data.get("overrides"), job.session, self._options(job, data),
+                                          alternatives)  # fmt: skip
         job.tick(1, 1, "done")
-        if job.result.status in ("optimal", "feasible"):
+        self._result_files(job)
+
+    def _replace(self, job: Job, data: dict[str, Any]) -> None:
+        before = data.get("before")
+        if not isinstance(before, dict) or not all(isinstance(v, int) and v > 0 for v in before.values()):
+            raise InputError("give the earlier roster as 'before': {creator id: posts}")
+        declined = [str(c) for c in data.get("declined") or []]
+        booked = [str(c) for c in data.get("booked") or []]
+        job.stage = "finding the replacement"
+        job.result, scenario = self.workspace.replace(data["scenario"], {str(k): v for k, v in before.items()},
+                                                      declined, booked, job.session, self._options(job, data))  # fmt: skip
+        job.output = {"scenario": scenario}
+        job.tick(1, 1, "done")
+        self._result_files(job)
+
+    def _result_files(self, job: Job) -> None:
+        """result.json and roster.csv of a solved job, for downloading."""
+        if job.result is not None and job.result.status in ("optimal", "feasible"):
             from optimizer.output import result_files
 
             job.files = {k: v.encode() if isinstance(v, str) else v for k, v in result_files(job.result).items()}
@@ -195,3 +214,9 @@ class Jobs:
         media = {".json": "application/json", ".csv": "text/csv", ".html": "text/html", ".md": "text/markdown",
                  ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}  # fmt: skip
         return job.files[name], media.get(name[name.rfind(".") :], "application/octet-stream")
+
+
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 20:
+        raise InputError(f"'{name}' must be a whole number from 0 to 20 (got {value!r})")
+    return value

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ from optimizer.limits import MAX_COST_PER_POST, MAX_EXPECTED, MAX_FOLLOWERS, MAX
 from optimizer.numbers import DEFAULT, NumberFormat, as_text, file_number_format, parse_numbers
 from optimizer.scenario import POOL_FIELDS, FileFormat, normalise_label
 from optimizer.text import CELL_CONTROL_PATTERN, find_control, id_skeleton
+
+if TYPE_CHECKING:
+    from optimizer.sources import SourceFilter
 
 REQUIRED = ("creator_id", "handle", "platform", "followers", "engagement_rate", "niche", "cost")
 EXPECTED = ("expected_conversions", "expected_emv", "expected_engagements", "expected_reach")
@@ -52,6 +56,9 @@ class Pool:
         Unknown columns carried through.
     notes : list of str
         Defaults applied while reading, said out loud.
+    source_filter : SourceFilter or None
+        When the eligibility filters were applied while reading (a database or Parquet source): which, and
+        how many rows were left unread (`optimizer.sources`). None when every row was read.
     """
 
     frame: pd.DataFrame
@@ -59,6 +66,7 @@ class Pool:
     present: set[str] = field(default_factory=set)
     extra_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    source_filter: SourceFilter | None = None
 
     @property
     def ids(self) -> pd.Index:
@@ -213,7 +221,10 @@ def _fail(
     ident = frame["creator_id"].iloc[first] if "creator_id" in frame else ""
     who = f" (creator {ident})" if ident else ""
     why = reasons.iloc[first] if reasons is not None else None
-    msg = f"{source}, row {row}{who}, column '{column}': value {values.iloc[first]!r} {why or expected}"
+    why = why if isinstance(why, str) else None  # a column of numbers has no decimal-rule reasons (NaN, not None)
+    value = values.iloc[first]
+    value = value.item() if isinstance(value, np.generic) else value  # -5, not np.int64(-5) (numbers from a database)
+    msg = f"{source}, row {row}{who}, column '{column}': value {value!r} {why or expected}"
     if len(positions) > 1:
         rows = ", ".join(str(int(frame["row"].iloc[p])) for p in positions[1 : _MAX_LISTED + 1])
         more = "" if len(positions) <= _MAX_LISTED + 1 else ", ..."
@@ -299,6 +310,74 @@ def _rename_reserved(frame: pd.DataFrame, source: str, notes: list[str]) -> pd.D
     return frame.rename(columns=rename)
 
 
+def check_id_column(ids: pd.Series, out: pd.DataFrame, source: str) -> None:
+    """Every creator has an id, no id is repeated, and no two ids look the same or hold control characters.
+
+    Parameters
+    ----------
+    ids : pandas.Series
+        The ids as text (`optimizer.numbers.as_text`), in row order.
+    out : pandas.DataFrame
+        ``row`` (the row number of each id, for messages) and ``creator_id``.
+    source : str
+        Name used in messages.
+
+    Raises
+    ------
+    PoolError
+        Naming the first bad row (or both rows of a repeated or look-alike id).
+    """
+    if _ids_look_distinct(ids):
+        return  # the common case, decided without a Python object per id (a million ids: ~250 MB less)
+    blank = (ids == "").to_numpy()
+    if blank.any():
+        _fail(PoolError, source, out, blank, "creator_id", ids, "is empty; every creator needs an id")
+    dupes = ids.duplicated(keep=False).to_numpy()
+    if dupes.any():
+        first_id = ids[dupes].iloc[0]
+        dupe_rows = out.loc[(ids == first_id).to_numpy(), "row"].tolist()
+        n_ids = ids[dupes].nunique()
+        raise PoolError(
+            f"{source}, column 'creator_id': id {first_id!r} appears on rows {', '.join(map(str, dupe_rows))}; "
+            f"ids must be unique ({n_ids} id(s) are repeated)"
+        )
+    _check_ids(ids, out, source)
+
+
+def _ids_look_distinct(ids: pd.Series) -> bool:
+    """True when no id is blank or holds a control character and all their skeletons differ, so every check
+    of `check_id_column` would pass; False when one might fail (those checks then run and name the rows).
+
+    Computed with pyarrow (False without it). Without control characters, the skeleton of an ASCII id is
+    its lower case with runs of spaces made one and the ends trimmed (`optimizer.text.id_skeleton`); other
+    ids get `id_skeleton` itself.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow ships with pandas' string support here
+        return False
+    text = pa.array(ids.astype("string"), type=pa.large_string())
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if len(text) == 0 or text.null_count:
+        return False
+    if (
+        pc.any(pc.equal(text, "")).as_py()
+        or pc.any(pc.match_substring_regex(text, CELL_CONTROL_PATTERN + "|[\t\r\n]")).as_py()
+    ):
+        return False
+    ascii_ids = pc.string_is_ascii(text)
+    simple = pc.utf8_trim(pc.replace_substring_regex(pc.ascii_lower(text.filter(ascii_ids)), " +", " "), " ")
+    others = text.filter(pc.invert(ascii_ids)).to_pylist()
+    skeletons = pa.concat_arrays([simple, pa.array([id_skeleton(t) for t in others], type=pa.large_string())])
+    distinct = pc.count_distinct(skeletons).as_py() == len(skeletons)
+    # pyarrow's allocator keeps freed memory for itself (its hash table here is ~100 MB for a million ids);
+    # give it back, since pandas and numpy allocate elsewhere
+    pa.default_memory_pool().release_unused()
+    return distinct
+
+
 def _check_ids(ids: pd.Series, out: pd.DataFrame, source: str) -> None:
     """Ids compare exactly, so two that look the same to a person (case, kinds of space, NUL, zero-width
     or dash-like characters) would book one creator twice: an error naming both rows. Control characters
@@ -366,6 +445,7 @@ def pool_from_frame(
     mapping: dict[str, str] | None = None,
     notes: list[str] | None = None,
     number_format: NumberFormat | None = None,
+    rows: np.ndarray | None = None,
 ) -> Pool:
     """Validate a creator pool given as a frame (cells may be text or numbers).
 
@@ -381,6 +461,9 @@ def pool_from_frame(
         Notes gathered while reading, extended here.
     number_format : NumberFormat, optional
         How number cells are written (default: decimal point, ',' between thousands).
+    rows : numpy.ndarray, optional
+        The row number of each row of `raw`, for messages (default: a file's rows, 2 to n + 1 under the
+        header; a database source numbers its rows itself, see `optimizer.sources`).
 
     Returns
     -------
@@ -410,24 +493,12 @@ def pool_from_frame(
         )
     if len(frame) == 0:
         raise PoolError(f"{source}: the pool has no creators (header only)")
-    rows = np.arange(2, len(frame) + 2)
+    rows = np.arange(2, len(frame) + 2) if rows is None else np.asarray(rows, dtype=np.int64)
 
     out = pd.DataFrame({"row": rows})
     ids = _as_text(frame["creator_id"])
     out["creator_id"] = ids.to_numpy()
-    blank = (ids == "").to_numpy()
-    if blank.any():
-        _fail(PoolError, source, out, blank, "creator_id", ids, "is empty; every creator needs an id")
-    dupes = ids.duplicated(keep=False).to_numpy()
-    if dupes.any():
-        first_id = ids[dupes].iloc[0]
-        dupe_rows = out.loc[(ids == first_id).to_numpy(), "row"].tolist()
-        n_ids = ids[dupes].nunique()
-        raise PoolError(
-            f"{source}, column 'creator_id': id {first_id!r} appears on rows {', '.join(map(str, dupe_rows))}; "
-            f"ids must be unique ({n_ids} id(s) are repeated)"
-        )
-    _check_ids(ids, out, source)
+    check_id_column(ids, out, source)
 
     handle, dirty = _clean_text(frame["handle"])
     out["handle"] = handle.to_numpy()
@@ -625,7 +696,11 @@ def load_pool(path: str | Path, mapping: dict[str, str] | None = None, fmt: File
 
 
 def overlap_from_frame(
-    raw: pd.DataFrame, pool_ids: pd.Index, source: str = "overlap", number_format: NumberFormat | None = None
+    raw: pd.DataFrame,
+    pool_ids: pd.Index,
+    source: str = "overlap",
+    number_format: NumberFormat | None = None,
+    rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Validate an overlap table against the pool.
 
@@ -640,6 +715,8 @@ def overlap_from_frame(
         Name used in messages.
     number_format : NumberFormat, optional
         How number cells are written (default: decimal point).
+    rows : numpy.ndarray, optional
+        The row number of each row of `raw`, for messages (default: 2 to n + 1, under a header).
 
     Returns
     -------
@@ -658,7 +735,7 @@ def overlap_from_frame(
             f"{source}: missing column(s) {', '.join(missing)}; expected creator_a, creator_b, overlap "
             f"(the file has: {', '.join(map(str, raw.columns)) or '(none)'})"
         )
-    rows = np.arange(2, len(raw) + 2)
+    rows = np.arange(2, len(raw) + 2) if rows is None else np.asarray(rows, dtype=np.int64)
     a = _as_text(raw["creator_a"]).to_numpy(dtype=object)
     b = _as_text(raw["creator_b"]).to_numpy(dtype=object)
     ctx = pd.DataFrame({"row": rows})
@@ -705,9 +782,23 @@ def overlap_from_frame(
             f"{', '.join(map(str, same))}; list each pair once (overlap is the share of the smaller audience, "
             "so it is the same both ways)"
         )
+    return pairs_frame(lo, hi, value.to_numpy(), rows, pool_ids)
+
+
+def pairs_frame(
+    lo: np.ndarray, hi: np.ndarray, values: np.ndarray, rows: np.ndarray, pool_ids: pd.Index
+) -> pd.DataFrame:
+    """Validated overlap pairs from the positions of their creators in the sorted pool index (``lo < hi``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``a``, ``b``, ``overlap``, ``row``, ``ia``, ``ib``, sorted by ``(a, b)`` (see `overlap_from_frame`).
+    """
+    key = lo.astype(np.int64) * len(pool_ids) + hi
     order = np.argsort(key, kind="stable")
     ids = pool_ids.to_numpy()
-    pairs = pd.DataFrame({"a": ids[lo[order]], "b": ids[hi[order]], "overlap": value.to_numpy()[order], "row": rows[order],
+    pairs = pd.DataFrame({"a": ids[lo[order]], "b": ids[hi[order]], "overlap": values[order], "row": rows[order],
                           "ia": lo[order], "ib": hi[order]})  # fmt: skip
     return pairs
 

@@ -7,7 +7,7 @@ constraint is built.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -16,8 +16,9 @@ import pandas as pd
 
 from optimizer.errors import CalibrationError, PoolError, ScenarioError
 from optimizer.forecast import forecast
-from optimizer.pool import Pool, load_overlap, load_pool, overlap_from_frame
+from optimizer.pool import Pool, overlap_from_frame
 from optimizer.scenario import Scenario, load_scenario, resolve_path
+from optimizer.sources import read_overlap, read_pool
 from optimizer.text import id_skeleton
 
 
@@ -209,6 +210,17 @@ def _lookalike(unknown: list[str], ids: pd.Index) -> str:
     return ""
 
 
+def _unread(unknown: list[str], pool: Pool) -> str:
+    """A hint when an id may exist but was left unread: the pool was read with filters for another scenario."""
+    read_filter = pool.source_filter
+    if read_filter is None or all(i in read_filter.named for i in unknown):
+        return ""  # every named id was asked for when reading, so an unknown one is not in the source at all
+    return (
+        " (the pool was read with the eligibility rules applied at the source, and this id was not named then: "
+        "load the scenario again to read it)"
+    )
+
+
 def _check_labels(kind: str, wanted: list[str], have: set[str], source: str, pool_source: str) -> None:
     for label in wanted:
         if label not in have:
@@ -251,9 +263,20 @@ def build_problem(
     listed = pool if scenario.prices else None
     pool = _with_prices(scenario, pool, source)
     df = pool.frame
-    all_niches = {n for tup in df["niches"] for n in tup}
+    read_filter = pool.source_filter
+    if read_filter is not None:
+        relaxed = read_filter.relaxed_by(scenario)
+        if relaxed:
+            raise ScenarioError(
+                f"{source}: the pool was read from {pool.source} with the eligibility rules applied there "
+                f"({'; '.join(read_filter.rules)}), and this scenario relaxes {', '.join(relaxed)}, so creators it "
+                "allows were never read; load the scenario again (optimizer.load_problem) instead of changing "
+                "the loaded one"
+            )
+    # labels of creators left unread (not eligible) still exist: a rule may name them, as with a full read
+    all_niches = {n for tup in df["niches"] for n in tup} | (read_filter.niches if read_filter else set())
     _check_labels("niche", list(scenario.niches), all_niches, source, pool.source)
-    platforms = set(df["platform"])
+    platforms = set(df["platform"]) | (read_filter.platforms if read_filter else set())
     _check_labels("platform", list(scenario.platforms), platforms, source, pool.source)
     if scenario.eligibility.platforms:
         _check_labels("platform", scenario.eligibility.platforms, platforms, source, pool.source)
@@ -264,6 +287,7 @@ def build_problem(
             raise ScenarioError(
                 f"{source}: eligibility.{key} names {', '.join(unknown)}, not a creator_id in {pool.source}"
                 + _lookalike(unknown, df.index)
+                + _unread(unknown, pool)
             )
 
     if scenario.baselines is not None:
@@ -272,7 +296,10 @@ def build_problem(
             named += ids
         unknown = sorted({i for i in named if i not in df.index})
         if unknown:
-            raise ScenarioError(f"{source}: baselines name {', '.join(unknown)}, not a creator_id in {pool.source}")
+            raise ScenarioError(
+                f"{source}: baselines name {', '.join(unknown)}, not a creator_id in {pool.source}"
+                + _unread(unknown, pool)
+            )
     failed, texts, notes = _eligibility(scenario, pool, source)
     eligible = pd.Series(~failed.to_numpy().any(axis=1) if failed.shape[1] else True, index=df.index)
     reasons = first_reasons(failed, texts)
@@ -309,24 +336,30 @@ def build_problem(
     )
 
 
-def load_problem(path: str | Path) -> Problem:
-    """Load a scenario file with the pool and overlap files it names.
+def load_problem(path: str | Path, creators: Iterable[str] = ()) -> Problem:
+    """Load a scenario file with the pool and overlap files (or database tables) it names.
 
     Parameters
     ----------
     path : str or Path
         The YAML scenario.
+    creators : iterable of str, optional
+        Creator ids the caller will ask about (`roster explain`): read even when the eligibility rules,
+        applied at a database or Parquet source, would leave them unread (`optimizer.sources`).
 
     Returns
     -------
     Problem
     """
     path = Path(path)
-    return problem_from_scenario(load_scenario(path), path)
+    return problem_from_scenario(load_scenario(path), path, creators=creators)
 
 
 def problem_from_scenario(
-    scenario: Scenario, path: Path, read: Callable[[Path, Scenario], tuple[Pool, pd.DataFrame | None]] | None = None
+    scenario: Scenario,
+    path: Path,
+    read: Callable[[Path, Scenario], tuple[Pool, pd.DataFrame | None]] | None = None,
+    creators: Iterable[str] = (),
 ) -> Problem:
     """A validated scenario with its files, resolved relative to `path` (the scenario file, real or notional).
 
@@ -336,19 +369,21 @@ def problem_from_scenario(
     path : Path
         Where the scenario lives: its files are relative to its folder, and messages name it.
     read : callable, optional
-        ``read(pool_path, scenario) -> (pool, overlap)``: reads the pool and overlap files (the app passes
-        one that keeps them in memory between edits). Default: read them now.
+        ``read(pool_path, scenario) -> (pool, overlap)``: reads a pool file and its overlap file (the app
+        passes one that keeps them in memory between edits). Default: read them now, from files or databases
+        (`optimizer.sources`).
+    creators : iterable of str, optional
+        Creator ids to read even when filters applied at a database or Parquet source would leave them out.
     """
-    pool_path = resolve_path(path, scenario.pool)
-    if not pool_path.exists():
-        raise PoolError(f"{path}: pool file {pool_path} not found (key 'pool' is relative to the scenario file)")
-    if read is not None:
-        pool, overlap = read(pool_path, scenario)
+    if read is not None and isinstance(scenario.pool, str):
+        for key in ("pool", "overlap"):
+            named = getattr(scenario, key)
+            if isinstance(named, str) and not resolve_path(path, named).exists():
+                raise PoolError(f"{key} file {named} not found")
+        pool, overlap = read(resolve_path(path, scenario.pool), scenario)
     else:
-        pool = load_pool(pool_path, scenario.columns, scenario.format)
-        overlap = None
-        if scenario.overlap is not None:
-            overlap = load_overlap(resolve_path(path, scenario.overlap), pool.ids, scenario.format)
+        pool = read_pool(scenario, path, creators)
+        overlap = read_overlap(scenario, path, pool) if scenario.overlap is not None else None
     calibration = None
     if scenario.calibration is not None:
         from optimizer.calibrate import load_calibration  # scipy is imported only when a scenario calibrates
@@ -361,6 +396,6 @@ def problem_from_scenario(
         calibration, cal_notes = load_calibration(cal_path, pool.ids)
         pool = replace(pool, notes=[*pool.notes, *cal_notes])  # a copy: the pool may be shared between solves
     problem = build_problem(scenario, pool, overlap, path, calibration)
-    named = [scenario.overlap, scenario.calibration]
-    problem.sources = [path, pool_path, *(resolve_path(path, p) for p in named if p is not None)]
+    named = [scenario.pool, scenario.overlap, scenario.calibration]
+    problem.sources = [path, *(resolve_path(path, p) for p in named if isinstance(p, str))]  # files, not databases
     return problem

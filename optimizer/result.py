@@ -234,6 +234,13 @@ class Result:
                     k: int(n) for k, n in p.reasons[p.reasons != ""].value_counts().sort_index().items()
                 },
                 "overlap_pairs": len(p.overlap),
+                "filtered_at_source": {
+                    "creators": p.pool.source_filter.unread,
+                    "overlap_pairs": p.pool.source_filter.overlap_dropped,
+                    "rules": p.pool.source_filter.rules,
+                }
+                if p.pool.source_filter
+                else None,
             },
             "assumptions": sc.assumptions.model_dump(),
             "notes": p.notes,

@@ -103,14 +103,27 @@ class Infeasibility(_Doc):
     explanation: str
 
 
+class SourceFilterInfo(_Doc):
+    """Rows of a database or Parquet pool left unread: the eligibility rules, applied there, rule them out.
+
+    ``creators`` + the pool's ``creators`` is the number of rows in the source; ``overlap_pairs`` + the pool's
+    ``overlap_pairs`` the number of listed pairs (see `optimizer.sources`).
+    """
+
+    creators: int
+    overlap_pairs: int
+    rules: list[str]
+
+
 class PoolInfo(_Doc):
-    """The pool the roster was chosen from."""
+    """The pool the roster was chosen from (``creators``, ``ineligible_by_reason``: the creators read)."""
 
     file: str
     creators: int
     eligible: int
     ineligible_by_reason: dict[str, int]
     overlap_pairs: int
+    filtered_at_source: SourceFilterInfo | None = None
 
 
 class TargetInfo(_Doc):

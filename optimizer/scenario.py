@@ -9,12 +9,23 @@ from __future__ import annotations
 import codecs
 import difflib
 import math
+import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from optimizer.errors import ScenarioError
 from optimizer.files import read_limited
@@ -365,6 +376,110 @@ class FileFormat(_Strict):
         return self
 
 
+# A URL with a password in it, anywhere in a text: the password is replaced before the text is shown.
+_URL_SECRET = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*):([^\s@'\"]*)@")
+_LOOKS_LIKE_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def mask_url_secrets(text: str) -> str:
+    """`text` with the password of every URL in it replaced by ``***``.
+
+    Examples
+    --------
+    >>> mask_url_secrets("cannot reach postgresql://ann:s3cret@db.example/crm")
+    'cannot reach postgresql://ann:***@db.example/crm'
+    """
+    return _URL_SECRET.sub(r"\1:***@", text)
+
+
+def check_database_url(text: str) -> None:
+    """Refuse a database URL that is malformed or holds a password (scenario files are shared and committed).
+
+    Raises
+    ------
+    ValueError
+        With the URL's password masked, saying where credentials go instead.
+    """
+    from sqlalchemy.engine import make_url  # imported only when a scenario names a database
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            "url is not a database URL; expected e.g. sqlite:///creators.db or postgresql://analyst@db.example/crm"
+        ) from None
+    if url.password is not None:
+        raise ValueError(
+            f"the URL {url.render_as_string(hide_password=True)} holds a password; a scenario file is shared and "
+            "committed, so remove it: PostgreSQL reads it from the PGPASSWORD environment variable or a ~/.pgpass "
+            "file, or put the whole URL in an environment variable and name it with url_env"
+        )
+
+
+class DatabaseSource(_Strict):
+    """A table or query in a SQL database, read instead of a file (`pool:`, `overlap:`).
+
+    Give `url` or `url_env`, and `table` or `query`. The scenario's eligibility filters are applied in the
+    database where they map to columns (`pushdown`), so only creators that can qualify are read.
+    """
+
+    url: str | None = Field(
+        None,
+        description="SQLAlchemy URL without a password: sqlite:///creators.db (a path relative to the scenario "
+        "file) or postgresql://analyst@db.example/crm (password from PGPASSWORD or ~/.pgpass).",
+    )
+    url_env: str | None = Field(
+        None, description="Name of an environment variable holding the whole URL (which may hold a password)."
+    )
+    table: str | None = Field(None, description="Table to read (schema.table for another schema).")
+    query: str | None = Field(
+        None, description="A SELECT of your own, instead of a table; the eligibility filters are applied around it."
+    )
+    pushdown: bool = Field(
+        True,
+        description="Apply the eligibility filters in the database, so that only creators who can qualify are "
+        "read (false: read every row).",
+    )
+    chunk_rows: int = Field(50_000, ge=1, le=10_000_000, description="Rows fetched at a time.")
+
+    @field_validator("table", "query", "url", "url_env")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        if value is not None:
+            if not value.strip():
+                raise ValueError("is empty")
+            bad = find_control(value)
+            if bad is not None:
+                raise ValueError(f"contains the control character {bad!r}; use plain text")
+        return value
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> DatabaseSource:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give the database as url or as url_env (an environment variable holding the URL), once")
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give a table or a query (a SELECT), one of the two")
+        if self.url_env is not None and not _ENV_NAME.match(self.url_env):
+            raise ValueError("url_env is the name of an environment variable, such as ROSTER_DB_URL")
+        if self.url is not None:
+            check_database_url(self.url)
+        return self
+
+
+def _source_kind(value: Any) -> str:
+    return "database" if isinstance(value, dict | DatabaseSource) else "file"
+
+
+# A pool or overlap source: a file path, or a mapping naming a database table or query. The tag keeps a
+# bad mapping's errors to the database form (an untagged union would also complain that it is not a string).
+Source = Annotated[
+    Annotated[str, Tag("file")] | Annotated[DatabaseSource, Tag("database")], Discriminator(_source_kind)
+]
+_SOURCE_TAGS = ("file", "database")
+
+
 POOL_FIELDS: tuple[str, ...] = (
     "creator_id", "handle", "platform", "followers", "engagement_rate", "niche", "cost",
     "authenticity", "sentiment", "conversion_rate", "max_posts", "country",
@@ -376,9 +491,15 @@ class Scenario(_Strict):
     """One campaign: where the pool is, the budget, the objective and every rule."""
 
     name: str = Field(..., min_length=1, description="Campaign name, shown in every output.")
-    pool: str = Field(..., description="Creator pool file (CSV, TSV, Parquet or XLSX), relative to the scenario file.")
-    overlap: str | None = Field(
-        None, description="Overlap file: creator_a, creator_b, overlap (0-1, share of the smaller audience)."
+    pool: Source = Field(
+        ...,
+        description="Creator pool file (CSV, TSV, Parquet or XLSX), relative to the scenario file, or a database "
+        "table or query: {url: sqlite:///creators.db, table: creators}.",
+    )
+    overlap: Source | None = Field(
+        None,
+        description="Overlap file (or database table or query): creator_a, creator_b, overlap (0-1, share of the "
+        "smaller audience).",
     )
     calibration: str | None = Field(
         None,
@@ -427,10 +548,17 @@ class Scenario(_Strict):
 
     @field_validator("name", "pool", "overlap")
     @classmethod
-    def _plain_text(cls, value: str | None) -> str | None:
-        bad = None if value is None else find_control(value) or next((c for c in value if c in "\t\r\n"), None)
+    def _plain_text(cls, value: str | DatabaseSource | None) -> str | DatabaseSource | None:
+        if not isinstance(value, str):
+            return value
+        bad = find_control(value) or next((c for c in value if c in "\t\r\n"), None)
         if bad is not None:
             raise ValueError(f"contains the control character {bad!r}; use plain text")
+        if _LOOKS_LIKE_URL.match(value):
+            # a URL given as a path would be looked for as a file, and the message would show its password
+            raise ValueError(
+                "looks like a database URL; write it as a mapping: {url: ..., table: NAME} (or query: SELECT ...)"
+            )
         return value
 
     @field_validator("currency")
@@ -533,6 +661,8 @@ def _format_errors(exc: ValidationError, source: str) -> str:
     lines = []
     for err in exc.errors():
         loc = tuple(err["loc"])
+        # a source is a tagged union (file or database): the tag is not a key the planner wrote
+        loc = tuple(p for i, p in enumerate(loc) if not (p in _SOURCE_TAGS and i and loc[i - 1] in ("pool", "overlap")))
         path = ".".join(str(p) for p in loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             holder = _model_at(Scenario, loc)
@@ -547,7 +677,7 @@ def _format_errors(exc: ValidationError, source: str) -> str:
             msg = err["msg"].removeprefix("Value error, ")
             if "input" in err and not isinstance(err["input"], dict | list):
                 msg += f" (got {err['input']!r})"
-        lines.append(f"{source}: {path}: {msg}")
+        lines.append(mask_url_secrets(f"{source}: {path}: {msg}"))
     return "\n".join(lines)
 
 

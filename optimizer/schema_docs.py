@@ -7,7 +7,8 @@ A test fails when the committed page and the models disagree.
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -23,6 +24,11 @@ Rules apply only when stated: no default excludes a creator.
 
 
 def _type(annotation: Any) -> str:
+    # a tagged union (a pool: a path or a database) prints as typing.Union[Annotated[...]]: show its members
+    if get_origin(annotation) is Annotated:
+        return _type(get_args(annotation)[0])
+    if get_origin(annotation) is Union and "Annotated" in str(annotation):
+        return " | ".join(_type(arg) for arg in get_args(annotation))
     text = str(annotation).replace("typing.", "").replace("optimizer.scenario.", "")
     return text.replace("<class '", "").replace("'>", "").replace("NoneType", "None")
 
@@ -69,7 +75,7 @@ def render() -> str:
         if model in seen:
             continue
         seen.add(model)
-        out.append(f"\n## `{path}`: {model.__name__}\n\n{(model.__doc__ or '').strip()}\n")
+        out.append(f"\n## `{path}`: {model.__name__}\n\n{inspect.cleandoc(model.__doc__ or '')}\n")
         out.append("| key | type | default | bounds | meaning |\n|---|---|---|---|---|")
         for name, field in model.model_fields.items():
             desc = (field.description or "").replace("|", "\\|")

@@ -81,6 +81,13 @@ def validation_text(problem: Problem) -> str:
         f"  Pool {problem.pool.source}: {len(frame)} creators, {len(elig)} eligible; "
         f"{len(problem.overlap)} overlap pairs.",
     ]
+    read_filter = problem.pool.source_filter
+    if read_filter is not None:
+        # the counts below are of the creators read: say how many the source kept back, and why
+        lines.append(
+            f"  Left unread at the source: {read_filter.unread:,} creators and {read_filter.overlap_dropped:,} "
+            f"overlap pairs, which cannot be eligible ({'; '.join(read_filter.rules)})."
+        )
     reasons = problem.reasons[problem.reasons != ""].value_counts().sort_index()
     for why, n in reasons.items():
         lines.append(f"  Not eligible: {n} ({why})")

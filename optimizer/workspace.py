@@ -121,6 +121,10 @@ class Workspace:
 
     def problem(self, scenario: Scenario, session: str = "") -> Problem:
         """The scenario with its files, read from the cache when they have not changed."""
+        for key in ("pool", "overlap"):
+            if getattr(scenario, key) is not None and not isinstance(getattr(scenario, key), str):
+                raise PathError(f"'{key}': the app reads files in its folder (or uploaded ones); a pool in a "
+                                "database works with `roster optimize`")  # fmt: skip
         absolute = {key: str(self.resolve(getattr(scenario, key), session)) for key in _PATH_KEYS
                     if getattr(scenario, key)}  # fmt: skip
         located = scenario.model_copy(update=absolute)
@@ -145,10 +149,35 @@ class Workspace:
         return pool, overlap
 
     def solve(self, data: dict[str, Any], overrides: dict[str, Any] | None = None, session: str = "",
-              options: SolveOptions | None = None) -> Result:  # fmt: skip
-        """Validate, load (from the cache) and optimise; the result is verified as every result is."""
+              options: SolveOptions | None = None, alternatives: int = 0) -> Result:  # fmt: skip
+        """Validate, load (from the cache) and optimise; the result is verified as every result is.
+
+        With ``alternatives`` > 0 the next-best distinct rosters come too (`optimizer.alternatives`).
+        """
         scenario = self.scenario(data, overrides)
-        return optimize(self.problem(scenario, session), options=options or SolveOptions(solver="highs"))
+        options = options or SolveOptions(solver="highs")
+        if alternatives > 0:
+            from optimizer.alternatives import optimize_with_alternatives
+
+            return optimize_with_alternatives(self.problem(scenario, session), alternatives, options=options)
+        return optimize(self.problem(scenario, session), options=options)
+
+    def replace(self, data: dict[str, Any], before: dict[str, int], declined: list[str], booked: list[str],
+                session: str = "", options: SolveOptions | None = None) -> tuple[Result, dict[str, Any]]:  # fmt: skip
+        """A replacement roster after declines (`optimizer.replace`): fewest changes first, then the most value.
+
+        Returns the new result and the new scenario (declines excluded, bookings included) as a mapping with
+        workspace-relative paths, for the page to carry on from.
+        """
+        from optimizer.replace import Request, replace_roster
+
+        problem = self.problem(self.scenario(data), session)
+        rep = replace_roster(problem, before, Request(declined, booked), options or SolveOptions(solver="highs"))
+        scenario = scenario_data(rep.problem.scenario)
+        for key in _PATH_KEYS:
+            if scenario.get(key):
+                scenario[key] = self.relative(Path(scenario[key]), session)
+        return rep.result, scenario
 
     # --- files in and out ------------------------------------------------------------------------
 

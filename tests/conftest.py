@@ -10,6 +10,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from tests.postgres import pg_schema, pg_url  # noqa: F401 (fixtures: a PostgreSQL server for database tests)
+
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
 SHARED_DATA = REPO.parent / "shared" / "data"

@@ -166,6 +166,44 @@ def test_the_yaml_round_trips_through_the_cli(client, tmp_path: Path, runner) ->
     assert [e["creator_id"] for e in cli["roster"]] == [e["creator_id"] for e in api["roster"]]
 
 
+def _finish(client, job_id: str):
+    for _ in range(600):
+        r = client.get(f"/api/jobs/{job_id}", headers=SESSION)
+        if r.status_code != 200 or r.json().get("state") != "running":
+            return r
+        time.sleep(0.05)
+    raise AssertionError("the job never finished")
+
+
+def test_next_best_rosters_come_with_the_solve(client) -> None:
+    job = client.post("/api/jobs", json={"kind": "solve", "scenario": _scenario(client), "alternatives": 2},
+                      headers=SESSION).json()  # fmt: skip
+    doc = _finish(client, job["id"]).json()
+    values = [doc["value"], *(a["value"] for a in doc["alternatives"])]
+    assert len(doc["alternatives"]) == 2 and values == sorted(values, reverse=True)
+    rosters = [frozenset(e["creator_id"] for e in doc["roster"]),
+               *(frozenset(e["creator_id"] for e in a["roster"]) for a in doc["alternatives"])]  # fmt: skip
+    assert len(set(rosters)) == 3
+    bad = client.post("/api/jobs", json={"kind": "solve", "scenario": _scenario(client), "alternatives": 99},
+                      headers=SESSION)  # fmt: skip
+    assert bad.status_code == 400 and "from 0 to 20" in bad.json()["error"]
+
+
+def test_a_declined_creator_is_replaced_with_the_fewest_changes(client) -> None:
+    sc = _scenario(client)
+    first = client.post("/api/solve", json={"scenario": sc}, headers=SESSION).json()
+    before = {e["creator_id"]: e["posts"] for e in first["roster"]}
+    gone = sorted(c for c in before if c != "c-0051")[0]
+    job = client.post("/api/jobs", json={"kind": "replace", "scenario": sc, "before": before, "declined": [gone]},
+                      headers=SESSION).json()  # fmt: skip
+    doc = _finish(client, job["id"]).json()
+    after = {e["creator_id"] for e in doc["roster"]}
+    assert gone not in after and doc["change"]["declined"] == [gone]
+    assert doc["change"]["changes"] == 0 and set(before) - {gone} <= after  # nobody else had to leave
+    assert gone in doc["scenario_after"]["eligibility"]["exclude"]
+    assert doc["scenario_after"]["pool"] == sc["pool"]  # paths stay relative to the workspace
+
+
 def test_a_long_frontier_reports_progress_and_can_be_cancelled(client) -> None:
     sc = _scenario(client)
     job = client.post("/api/jobs", json={"kind": "frontier", "scenario": sc, "budgets": "2000:40000:2000"},
@@ -289,6 +327,23 @@ def test_the_page_re_solves_locks_excludes_compares_and_downloads(served, tmp_pa
         final_roster = page.get_attribute("body", "data-roster").split()
         assert locked in final_roster and excluded not in final_roster
         assert float(after_exclude) <= float(after_lock) + 1e-9
+        # a creator declines: the replacement keeps the others and says who joins
+        declined = next(c for c in final_roster if c not in (locked, "c-0051"))
+        n = _solves(page)
+        page.click(f"#roster tr[data-creator='{declined}'] button[data-action=declined]")
+        after_decline = _solved(page, n)
+        assert declined not in page.get_attribute("body", "data-roster").split()
+        assert f"Replacement after {declined} declined" in page.locator("#change").inner_text()
+        assert f"excluded: {declined}" in page.locator("#held").inner_text()
+        # two next-best rosters below the optimum (a plain re-solve of the scenario after the decline, which
+        # may beat the replacement: that one changed as few creators as possible first)
+        n = _solves(page)
+        page.fill("#alternatives", "2")
+        page.dispatch_event("#alternatives", "change")
+        after_exclude = _solved(page, n)
+        assert float(after_exclude) >= float(after_decline) - 1e-9
+        assert page.locator("#next-best tbody tr").count() == 2
+        final_roster = page.get_attribute("body", "data-roster").split()
         page.fill("#whatif-name", "bigger budget, edited")
         page.click("#whatif-save")
         rows = page.locator("#whatifs tbody tr")

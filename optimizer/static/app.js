@@ -192,7 +192,8 @@
     if (state.solveJob) { api("/api/jobs/" + state.solveJob, { method: "DELETE" }); state.solveJob = null; }
     const asked = clone(state.scenario);
     document.body.dataset.busy = "1";
-    const started = await api("/api/jobs", { method: "POST", json: { kind: "solve", scenario: asked } });
+    const alternatives = Math.max(0, Math.min(10, parseInt($("alternatives").value || "0", 10) || 0));
+    const started = await api("/api/jobs", { method: "POST", json: { kind: "solve", scenario: asked, alternatives: alternatives } });
     if (!started.ok) { showError(started); document.body.dataset.busy = "0"; return; }
     const id = started.data.id;
     state.solveJob = id;
@@ -250,7 +251,7 @@
     const notes = $("notes"); notes.replaceChildren();
     if (d.budget_note) notes.appendChild(el("p", { class: "note" }, d.budget_note));
     for (const n of d.notes) notes.appendChild(el("p", { class: "note" }, n));
-    renderRoster(); renderHeld(); renderCharts(); renderBinding();
+    renderRoster(); renderHeld(); renderCharts(); renderBinding(); renderNextBest(); renderChange();
     for (const id of ["download-yaml", "download-roster", "download-report", "frontier-run", "whatif-save"]) $(id).disabled = false;
     document.body.dataset.value = String(d.objective_value);
     document.body.dataset.roster = d.roster.map((e) => e.creator_id).join(" ");
@@ -280,7 +281,9 @@
       lock.addEventListener("click", () => toggle("include", e.creator_id, "exclude"));
       const exclude = el("button", { type: "button", "data-action": "exclude" }, "exclude");
       exclude.addEventListener("click", () => toggle("exclude", e.creator_id, "include"));
-      actions.appendChild(lock); actions.appendChild(exclude); tr.appendChild(actions);
+      const declined = el("button", { type: "button", "data-action": "declined", title: "this creator declined: find a replacement" }, "declined");
+      declined.addEventListener("click", () => replaceDeclined(e.creator_id));
+      actions.appendChild(lock); actions.appendChild(exclude); actions.appendChild(declined); tr.appendChild(actions);
       body.appendChild(tr);
     }
   }
@@ -326,6 +329,46 @@
     const list = $("binding"); list.replaceChildren();
     for (const b of state.result.binding_rules) list.appendChild(el("li", {}, b.text));
     if (!state.result.binding_rules.length) list.appendChild(el("li", {}, "none: no single rule is tight"));
+  }
+
+  function renderNextBest() {
+    const d = state.result; const table = $("next-best");
+    table.tHead.replaceChildren(); table.tBodies[0].replaceChildren();
+    const rows = d.alternatives || [];
+    if (!rows.length) return;
+    const hr = el("tr");
+    for (const h of ["rank", "expected " + d.value_metric, "vs the optimum", "spend", "creators", "joins", "leaves"]) hr.appendChild(el("th", {}, h));
+    table.tHead.appendChild(hr);
+    for (const a of rows) {
+      const tr = el("tr", { "data-rank": a.rank });
+      for (const v of [a.rank, num(a.value), pct(d.value ? a.value / d.value : null, 2), money(a.total_cost, d.currency), a.roster_size, (a.differs.in || []).join(", "), (a.differs.out || []).join(", ")]) tr.appendChild(el("td", {}, v));
+      table.tBodies[0].appendChild(tr);
+    }
+  }
+  function renderChange() {
+    const box = $("change"); const c = state.result.change;
+    box.replaceChildren();
+    box.hidden = !c;
+    if (!c) return;
+    const cur = state.result.currency;
+    box.textContent = "Replacement after " + c.declined.join(", ") + " declined: " + (c.leave.length ? c.leave.join(", ") + " leave" : "nobody else leaves") +
+      "; " + (c.join.length ? c.join.join(", ") + " join" : "nobody joins") + ". Value " + num(c.value_before) + " to " + num(c.value_after) +
+      ", spend " + money(c.spend_before, cur) + " to " + money(c.spend_after, cur) + ".";
+  }
+  async function replaceDeclined(cid) {
+    const d = state.result;
+    const before = {}; for (const e of d.roster) before[e.creator_id] = e.posts;
+    const booked = ((state.scenario.eligibility || {}).include || []).filter((c) => c in before && c !== cid);
+    document.body.dataset.busy = "1";
+    const started = await api("/api/jobs", { method: "POST", json: { kind: "replace", scenario: clone(state.scenario), before: before, declined: [cid], booked: booked } });
+    if (!started.ok) { showError(started); document.body.dataset.busy = "0"; return; }
+    const answer = await follow(started.data.id, "Replacement");
+    document.body.dataset.busy = "0";
+    if (answer.ok) {
+      state.scenario = answer.data.scenario_after; state.result = answer.data; state.resultJob = started.data.id;
+      state.resultScenario = clone(state.scenario); renderRules(); showResult();
+    } else if (answer.status !== 409) showError(answer);
+    document.body.dataset.solves = String(Number(document.body.dataset.solves || 0) + 1);
   }
 
   // --- frontier ---------------------------------------------------------------------------------------
@@ -450,6 +493,7 @@
     $("download-report").addEventListener("click", downloadReport);
     $("frontier-run").addEventListener("click", runFrontier);
     $("whatif-save").addEventListener("click", saveWhatIf);
+    $("alternatives").addEventListener("change", () => schedule(0));
     const wanted = new URLSearchParams(location.search).get("scenario");
     if (wanted) { picker.value = wanted; await openScenario(wanted); }
     document.body.dataset.ready = "1";
