@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimizer.column_rules import read_rule_columns
 from optimizer.errors import CalibrationError, PoolError, ScenarioError
 from optimizer.forecast import forecast
 from optimizer.pool import Pool, load_overlap, load_pool, overlap_from_frame
@@ -42,6 +43,9 @@ class Problem:
     scenario_path : Path or None
     calibration : pandas.DataFrame or None
         Calibration rows by creator_id when the scenario names a calibration file (see `optimizer.calibrate`).
+    rule_values : dict
+        The numeric pool columns that audience and limits rules name, NaN where blank
+        (see `optimizer.column_rules.read_rule_columns`).
     """
 
     scenario: Scenario
@@ -54,6 +58,7 @@ class Problem:
     notes: list[str] = field(default_factory=list)
     scenario_path: Path | None = None
     calibration: pd.DataFrame | None = None
+    rule_values: dict[str, pd.Series] = field(default_factory=dict)
 
     @property
     def values(self) -> pd.Series:
@@ -207,6 +212,13 @@ def build_problem(
         if unknown:
             raise ScenarioError(f"{source}: baselines name {', '.join(unknown)}, not a creator_id in {pool.source}")
     eligible, reasons, notes = _eligibility(scenario, pool, source)
+    columns = read_rule_columns(scenario, pool, source)
+    for column, blank in columns.excluded.items():
+        # `blank: exclude`: a creator without a value cannot be shown to meet the rule
+        todo = blank.to_numpy(dtype=bool) & (reasons.to_numpy() == "")
+        reasons[todo] = f"no {column} value"
+    eligible = reasons == ""
+    notes += columns.notes
     for cid in scenario.eligibility.include:
         if not eligible[cid]:
             raise ScenarioError(
@@ -234,6 +246,7 @@ def build_problem(
         notes=[*pool.notes, *forecast_notes, *notes],
         scenario_path=scenario_path,
         calibration=calibration,
+        rule_values=columns.values,
     )
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import __version__
+from optimizer.column_rules import audience_rows, limit_rows
 from optimizer.diagnose import Conflict
 from optimizer.errors import RosterError
 from optimizer.forecast import UNITS, total_weight
@@ -200,6 +201,8 @@ class Result:
             "budget_note": self._budget_note(total_cost),
             "by_niche": self._group_summary(table, "niche") if len(table) else [],
             "by_platform": self._group_summary(table, "platform") if len(table) else [],
+            "audience": audience_rows(p, self.roster),
+            "limits": limit_rows(p, self.roster),
             "solver": {
                 "name": o.solver if o else self.settings.get("solver"),
                 "status": o.status.value if o else None,
@@ -239,6 +242,7 @@ class Result:
                 **{f"expected_{m}": UNITS[m] for m in OBJECTIVES},
                 "value": UNITS[sc.value_metric],
                 "roi": "(revenue - spend) / spend",
+                **({"audience.achieved": "share of the roster's expected reach (0-1)"} if sc.audience else {}),
             },
         }
         return ResultDoc.model_validate(doc)
