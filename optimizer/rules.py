@@ -319,11 +319,26 @@ def _overlap_discount(ctx: BuildContext) -> Iterable[Block]:
     cols = ctx.milp.add_columns([f"shared[{ids[pa[j]]}|{ids[pb[j]]}]" for j in k], ColumnKind.PAIR, lb=0.0, ub=1.0,
                                 owner=ctx.owners[pa[k]], partner=ctx.owners[pb[k]])  # fmt: skip
     ctx.add_value_term("overlap_discount", cols, -disc)
-    r = np.arange(len(k))
-    yield Block(RuleKind.OVERLAP_DISCOUNT, "", 0.0, [f"shared_def[{ids[pa[j]]}|{ids[pb[j]]}]" for j in k],
-                np.concatenate([r, r, r]), np.concatenate([cols, ctx.first[pa[k]], ctx.first[pb[k]]]),
-                np.concatenate([np.ones(len(k)), -np.ones(len(k)), -np.ones(len(k))]), ">=", -np.ones(len(k)),
-                ctx.campaign)  # fmt: skip
+    n = len(k)
+    r = np.arange(n)
+    names = [f"shared_def[{ids[pa[j]]}|{ids[pb[j]]}]" for j in k]
+    rows, cols_, coefs, rhs = (
+        [r, r, r],
+        [cols, ctx.first[pa[k]], ctx.first[pb[k]]],
+        [np.ones(n), -np.ones(n), -np.ones(n)],
+        [-np.ones(n)],
+    )
+    if ctx.scenario.target is not None:
+        # minimising cost, nothing pushes shared down when the target has slack, so the reported value could
+        # undercount; x_a - shared >= 0 and x_b - shared >= 0 make shared = x_a x_b exactly
+        for side, first in (("a", ctx.first[pa[k]]), ("b", ctx.first[pb[k]])):
+            rows += [r + len(names), r + len(names)]
+            cols_ += [first, cols]
+            coefs += [np.ones(n), -np.ones(n)]
+            rhs.append(np.zeros(n))
+            names += [f"shared_cap_{side}[{ids[pa[j]]}|{ids[pb[j]]}]" for j in k]
+    yield Block(RuleKind.OVERLAP_DISCOUNT, "", 0.0, names, np.concatenate(rows), np.concatenate(cols_),
+                np.concatenate(coefs), ">=", np.concatenate(rhs), ctx.campaign)  # fmt: skip
 
 
 def _target(ctx: BuildContext) -> Iterable[Block]:
