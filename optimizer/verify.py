@@ -300,20 +300,20 @@ def verify_roster(
         if rule.max_share is not None and _over(inside, rule.max_share * reach):
             bad.append(f"audience '{segment}' is {inside / reach:.4%} of the roster's expected reach, "
                        f"more than {rule.max_share:.2%}")  # fmt: skip
-    for column, limit in sc.limits.items():
-        check(f"limits on '{column}' (per {limit.per})")
-        total, count, problems = column_total(problem, roster, column, limit.per, limit.blank)
+    for column, rule in sc.limits.items():
+        check(f"limits on '{column}' (per {rule.per})")
+        summed, count, problems = column_total(problem, roster, column, rule.per, rule.blank)
         bad += problems
-        for name, bound, low in (("total", limit.min_sum, True), ("total", limit.max_sum, False),
-                                 ("average", limit.min_average, True), ("average", limit.max_average, False)):  # fmt: skip
+        for name, bound, low in (("total", rule.min_sum, True), ("total", rule.max_sum, False),
+                                 ("average", rule.min_average, True), ("average", rule.max_average, False)):  # fmt: skip
             if bound is None:
                 continue
             # an average rule holds as sum(v) (>= or <=) bound x count, as in the model; it holds on an empty roster
             goal = bound if name == "total" else bound * count
-            if (_under if low else _over)(total, goal):
-                got = total if name == "total" else total / count
+            if (_under if low else _over)(summed, goal):
+                got = summed if name == "total" else summed / count
                 side = "below" if low else "above"
-                bad.append(f"'{column}' {name} over the roster (per {limit.per}) is {got:,.6g}, {side} {bound:,.6g}")
+                bad.append(f"'{column}' {name} over the roster (per {rule.per}) is {got:,.6g}, {side} {bound:,.6g}")
 
     for spec in extension_rules():
         check(f"extension rule '{spec.kind}'")
