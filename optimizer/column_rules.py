@@ -49,6 +49,7 @@ class ColumnRuleKind(StrEnum):
     """Rule kinds of this module (a block's ``kind``); a limit per post has its own kind, so its words say so."""
 
     AUDIENCE_REACH = "audience_reach"
+    LIMIT_NONEMPTY = "limit_nonempty"
     AUDIENCE_MIN = "audience_min"
     AUDIENCE_MAX = "audience_max"
     LIMIT_MIN_SUM = "limit_min_sum"
@@ -307,6 +308,13 @@ def _audience_reach(ctx: BuildContext) -> Iterable[Block]:
                        ctx.campaign)  # fmt: skip
 
 
+def _limit_nonempty(ctx: BuildContext) -> Iterable[Block]:
+    """At least one creator when a limit states an average: like a share, an average of nothing is no answer."""
+    if any(r.min_average is not None or r.max_average is not None for r in ctx.scenario.limits.values()):
+        yield Block.single(ColumnRuleKind.LIMIT_NONEMPTY, "", 1, ctx.first, np.ones(len(ctx.first)), ">=", 1,
+                           ctx.campaign)  # fmt: skip
+
+
 def _audience(more: bool) -> Callable[[BuildContext], Iterable[Block]]:
     """``sum_posts reach x (share - min_share) >= 0`` (or ``<= 0`` with max_share), one row per segment."""
     kind = ColumnRuleKind.AUDIENCE_MIN if more else ColumnRuleKind.AUDIENCE_MAX
@@ -419,6 +427,8 @@ SPECS: list[RuleSpec] = [
              _audience_conflict(True)),
     RuleSpec(ColumnRuleKind.AUDIENCE_MAX, lambda b, cur: _audience_words(False, b.label, b.limit), _audience(False),
              _audience_conflict(False)),
+    RuleSpec(ColumnRuleKind.LIMIT_NONEMPTY, lambda b, cur: "average rules need at least one creator",
+             _limit_nonempty, lambda b, f: "average rules need at least one chosen creator"),
     *[RuleSpec(limit_kind(stat, per), _limit_text, _limits(stat, per), _limit_conflict)
       for per in ("creator", "post") for stat in ("min_sum", "max_sum", "min_average", "max_average")],
 ]  # fmt: skip

@@ -300,6 +300,10 @@ def verify_roster(
         if rule.max_share is not None and _over(inside, rule.max_share * reach):
             bad.append(f"audience '{segment}' is {inside / reach:.4%} of the roster's expected reach, "
                        f"more than {rule.max_share:.2%}")  # fmt: skip
+    if any(r.min_average is not None or r.max_average is not None for r in sc.limits.values()):
+        check("average rules: the roster has at least one creator")
+        if not roster:
+            bad.append("the roster is empty, so it has no average to meet the limits rules")
     for column, rule in sc.limits.items():
         check(f"limits on '{column}' (per {rule.per})")
         summed, count, problems = column_total(problem, roster, column, rule.per, rule.blank)
