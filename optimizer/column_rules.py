@@ -238,6 +238,22 @@ def limit_rows(problem: Problem, roster: dict[str, int]) -> list[dict[str, Any]]
     return rows
 
 
+def near_limit(problem: Problem, roster: dict[str, int], within: float = 0.01) -> list[str]:
+    """Audience and limits rules the roster meets within a share point (or 1% of the limit), in words.
+
+    With whole creators such a rule shapes the roster even when it does not hold with equality, so an
+    explanation of unspent budget that named only the rules at equality would leave it out.
+    """
+    out = []
+    for r in audience_rows(problem, roster):
+        if r["achieved"] is not None and abs(r["achieved"] - r["limit"]) <= within:
+            out.append(f"{r['text']} ({r['achieved']:.1%})")
+    for r in limit_rows(problem, roster):
+        if r["achieved"] is not None and abs(r["achieved"] - r["limit"]) <= within * abs(r["limit"]):
+            out.append(f"{r['text']} ({figure(r['achieved'])})")
+    return out
+
+
 def _stats(rule: LimitRule) -> list[str]:
     from optimizer.scenario import LIMIT_STATS
 

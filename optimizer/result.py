@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import __version__
-from optimizer.column_rules import audience_rows, limit_rows
+from optimizer.column_rules import audience_rows, limit_rows, near_limit
 from optimizer.diagnose import Conflict
 from optimizer.errors import RosterError
 from optimizer.forecast import UNITS, total_weight
@@ -135,10 +135,12 @@ class Result:
             return None
         at_cap = sum(1 for cid, k in self.roster.items() if k >= int(self.problem.max_posts[cid]))
         rules = [b["text"] for b in self.binding if b["rule"] != "budget"]
+        close = [t for t in near_limit(self.problem, self.roster) if t.rsplit(" (", 1)[0] not in rules]
         why = "; ".join(rules) if rules else "no single rule (the remaining creators and posts do not fit what is left)"
         return (
             f"{1 - total_cost / sc.budget:.1%} of the budget is unspent. Rules that bind: {why}. "
-            f"{at_cap} of {len(self.roster)} chosen creators are booked for every post they offer."
+            + (f"Close to their limit: {'; '.join(close)}. " if close else "")
+            + f"{at_cap} of {len(self.roster)} chosen creators are booked for every post they offer."
         )
 
     # --- result.json --------------------------------------------------------------------------

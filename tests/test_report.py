@@ -81,7 +81,9 @@ def test_excel_totals_equal_result_json_to_the_cent(reports) -> None:
     for folder in reports.values():
         doc = json.loads((folder / "result.json").read_text())
         wb = load_workbook(folder / "allocation.xlsx")
-        assert wb.sheetnames == ["Summary", "Roster", "By niche", "By platform", "Baselines", "Frontier", "Assumptions"]
+        extra = ["Audience and limits"] if doc["audience"] or doc["limits"] else []
+        assert wb.sheetnames == ["Summary", "Roster", "By niche", "By platform", "Baselines", "Frontier", "Assumptions",
+                                 *extra]  # fmt: skip
         summary = {row[0].value: row[1] for row in wb["Summary"].iter_rows(min_row=2)}
         assert round(summary["Spend"].value, 2) == round(doc["total_cost"], 2)
         assert summary["Spend"].number_format.startswith('"$"')
@@ -93,6 +95,29 @@ def test_excel_totals_equal_result_json_to_the_cent(reports) -> None:
         assert wb["Roster"]["J2"].number_format.startswith('"$"')
         by_platform = list(wb["By platform"].iter_rows(min_row=2, values_only=True))
         assert round(sum(r[3] for r in by_platform), 2) == round(doc["total_cost"], 2)
+
+
+def test_eco_fashion_report_shows_the_audience_mix(reports) -> None:
+    from openpyxl import load_workbook
+
+    folder = reports["eco-fashion-scenario"]
+    doc = json.loads((folder / "result.json").read_text())
+    assert [(r["segment"], r["rule"]) for r in doc["audience"]] == [("audience_us", "min_share"),
+                                                                     ("audience_13_17", "max_share")]  # fmt: skip
+    # within a share point of their limits, the rules explain the unspent budget though not at equality
+    assert "Close to their limit: at least 50% of the roster's expected reach in audience_us" in doc["budget_note"]
+    html = (folder / "report.html").read_text()
+    assert 'id="audience"' in html and "Audience mix: share of the roster" in html
+    for r in doc["audience"]:
+        assert f"{r['achieved']:.1%}" in html  # the table and the chart show result.json's shares
+    assert "usage_fee totals at most 2,000 over the chosen creators" in html
+    rows = list(load_workbook(folder / "allocation.xlsx")["Audience and limits"].iter_rows(min_row=2, values_only=True))
+    assert [r[2] for r in rows] == pytest.approx([r["achieved"] for r in doc["audience"]]
+                                                 + [r["achieved"] for r in doc["limits"]])  # fmt: skip
+    summary = (folder / "summary.md").read_text()
+    assert "## Audience mix" in summary and "| audience_us |" in summary
+    for other in ("crossfit-scenario", "skincare-target"):
+        assert 'id="audience"' not in (reports[other] / "report.html").read_text()
 
 
 @needs_chromium
