@@ -203,8 +203,9 @@ class Result:
             "budget_note": self._budget_note(total_cost),
             "by_niche": self._group_summary(table, "niche") if len(table) else [],
             "by_platform": self._group_summary(table, "platform") if len(table) else [],
-            "audience": audience_rows(p, self.roster),
-            "limits": limit_rows(p, self.roster),
+            # only a roster has an audience mix (an infeasible or failed run lists none)
+            "audience": audience_rows(p, self.roster) if self.status in ("optimal", "feasible") else [],
+            "limits": limit_rows(p, self.roster) if self.status in ("optimal", "feasible") else [],
             "solver": {
                 "name": o.solver if o else self.settings.get("solver"),
                 "status": o.status.value if o else None,

@@ -116,6 +116,7 @@ def test_unreachable_share_is_infeasible_with_the_best_share_named() -> None:
     assert result.status == "infeasible"
     assert sorted(result.conflict.rules) == ["audience_min[audience_us]", "audience_reach"]
     assert "the highest share of any eligible creator is 90.0% (c-05), so no roster can get there" in result.message
+    assert result.to_dict()["audience"] == []
 
 
 def test_share_conflict_with_the_budget_names_the_cheapest() -> None:
