@@ -205,7 +205,9 @@ def test_explanations_are_found_by_re_solving() -> None:
     assert e.replacements and chosen not in optimize(without).roster
 
     # a creator not chosen: the pick price is where the optimum starts taking them
+    # best value first: with eco-fashion's US share rule most non-US creators are not picked at any price
     candidates = [c for c in problem.eligible[problem.eligible].index if c not in base.roster]
+    candidates.sort(key=lambda c: -float(problem.values[c]))
     for cid in candidates[:15]:
         e = explain_creator(problem, base, cid)
         if e.pick_price is None:
