@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from optimizer.forecast import total_weight
 from optimizer.problem import Problem
 from optimizer.resultdoc import ResultDoc, schema_problems
-from optimizer.scenario import OBJECTIVES
-from optimizer.verify import REL_TOL, Verification, roster_value, verify_roster
+from optimizer.scenario import LIMIT_STATS, OBJECTIVES
+from optimizer.verify import REL_TOL, Verification, audience_reach, column_total, roster_value, verify_roster
 
 # Figures written rounded to the cent (total_cost, group costs) are compared within half a cent.
 CENT = 0.005 + 1e-9
@@ -177,6 +177,42 @@ def _figures(problem: Problem, data: dict[str, Any], roster: dict[str, int], che
                 if name in ("budget_share", "spend_share"):
                     actual = figures["cost"] / share_of if share_of else None
                 claims.same(f"by_{key}[{label}].{name}", row.get(name), actual, CENT if name == "cost" else 0.0)
+    _column_rules(problem, data, roster, claims)
+
+
+def _column_rules(problem: Problem, data: dict[str, Any], roster: dict[str, int], claims: _Claims) -> None:
+    """The audience and limits rows: one per rule of the scenario, each figure recomputed by `optimizer.verify`."""
+    sc = problem.scenario
+    claims.checks.append("audience shares and limit totals recomputed")
+    wanted: dict[tuple[str, str], dict[str, float | None]] = {}
+    for segment, rule in sc.audience.items():
+        inside, reach, _ = audience_reach(problem, roster, segment, rule.blank)
+        for name in ("min_share", "max_share"):
+            if getattr(rule, name) is not None:
+                wanted[(segment, name)] = {"limit": getattr(rule, name), "segment_reach": inside, "reach": reach,
+                                           "achieved": inside / reach if reach > 0 else None}  # fmt: skip
+    _compare_rows(data, "audience", "segment", wanted, claims)
+    wanted = {}
+    for column, limit in sc.limits.items():
+        total, count, _ = column_total(problem, roster, column, limit.per, limit.blank)
+        for name in LIMIT_STATS:
+            if getattr(limit, name) is not None:
+                achieved = total if name.endswith("sum") else (total / count if count else None)
+                wanted[(column, name)] = {"limit": getattr(limit, name), "achieved": achieved}
+    _compare_rows(data, "limits", "column", wanted, claims)
+
+
+def _compare_rows(data: dict[str, Any], field: str, label: str, wanted: dict[tuple[str, str], dict[str, float | None]],
+                  claims: _Claims) -> None:  # fmt: skip
+    rows = data.get(field, [])
+    rows = rows if isinstance(rows, list) else []
+    claimed = {(str(r.get(label)), str(r.get("rule"))): r for r in rows if isinstance(r, dict)}
+    if len(claimed) != len(rows) or set(claimed) != set(wanted):
+        claims.bad.append(f"{field}: lists {sorted(claimed)}, the scenario's rules are {sorted(wanted)}")
+    for key, figures in wanted.items():
+        row = claimed.get(key, {})
+        for name, actual in figures.items():
+            claims.same(f"{field}[{key[0]}, {key[1]}].{name}", row.get(name), actual)
 
 
 def _groups(problem: Problem, per: dict[str, dict[str, float]], key: str) -> dict[str, dict[str, float]]:

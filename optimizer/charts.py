@@ -110,3 +110,39 @@ def line_chart(xs: list[float], ys: list[float | None], title: str, xlabel: str,
         parts.append(f'<line x1="{mx:.1f}" y1="30" x2="{mx:.1f}" y2="{height - 40}" class="marker"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def share_chart(rows: list[tuple[str, float, float | None, float | None]], title: str, width: int = 560) -> str:
+    """Shares on a 0-100% axis, one bar per label, with the rule's floor and cap marked.
+
+    Rows are ``(label, share, floor, cap)``; a floor or cap may be None. Shares of different segments
+    are drawn on one scale (unlike `bar_chart`, which scales each series to its own peak).
+    """
+    left, top, row = 170, 30, 30
+    height = top + row * max(len(rows), 1) + 44
+    span = width - left - 60
+    parts = [f'<svg class="chart" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" '
+             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+             f'<text x="0" y="16" class="title">{escape(title)}</text>',
+             f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - 40}" class="axis"/>']  # fmt: skip
+    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
+        x = left + span * frac
+        parts.append(f'<text x="{x:.1f}" y="{height - 26}" text-anchor="middle" class="small">{frac:.0%}</text>')
+    for i, (label, share, floor, cap) in enumerate(rows):
+        y = top + i * row
+        short = label if len(label) <= 26 else label[:25] + "…"
+        ok = (floor is None or share >= floor - 1e-9) and (cap is None or share <= cap + 1e-9)
+        parts.append(f'<text x="{left - 6}" y="{y + 15}" text-anchor="end">{escape(short)}</text>')
+        parts.append(f'<rect x="{left}" y="{y + 4}" width="{span}" height="16" fill="#eef2ef"/>')  # the whole reach
+        parts.append(f'<rect x="{left}" y="{y + 4}" width="{max(span * share, 0.5):.1f}" height="16" '
+                     f'fill="{PALETTE[0] if ok else "#a5342f"}"><title>{escape(label)}: {share:.1%}</title></rect>')  # fmt: skip
+        parts.append(f'<text x="{left + span * share + 4:.1f}" y="{y + 16}" class="small">{share:.1%}</text>')
+        for limit, name in ((floor, "at least"), (cap, "at most")):
+            if limit is not None:
+                x = left + span * limit
+                parts.append(f'<line x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{y + 24}" class="marker" stroke-width="2">'
+                             f"<title>{name} {limit:.0%}</title></line>")  # fmt: skip
+    parts.append(f'<line x1="{width - 200}" y1="{height - 6}" x2="{width - 186}" y2="{height - 6}" class="marker" stroke-width="2"/>'
+                 f'<text x="{width - 182}" y="{height - 3}" class="small">the rule (floor or cap)</text>')  # fmt: skip
+    parts.append("</svg>")
+    return "".join(parts)

@@ -158,6 +158,53 @@ def generate_pool(spec: PoolSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pool, _pairs(rng, ids, primary, spec)
 
 
+# Typical share of a creator's audience in the US by the creator's own country (synthetic, for demos: a
+# creator's audience is mostly local, with the US the largest foreign audience of English-language accounts).
+AUDIENCE_US_BY_COUNTRY = {"us": 0.62, "ca": 0.25, "uk": 0.12, "au": 0.10, "de": 0.05, "fr": 0.05}
+# Dirichlet weights of the age buckets 13-17, 18-24, 25-34, 35+ (TikTok audiences skew younger).
+AGE_WEIGHTS = {"tiktok": (1.6, 5.0, 3.2, 1.2), "other": (0.6, 3.2, 4.4, 2.4)}
+
+
+def audience_columns(pool: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Audience demographics and a usage-rights fee per creator, as platform exports and planners carry them.
+
+    Drawn from their own seeded stream, so adding them leaves every other column of a pool unchanged.
+
+    Parameters
+    ----------
+    pool : pandas.DataFrame
+        A pool from `generate_pool` (uses ``country``, ``platform`` and ``cost``).
+    seed : int
+
+    Returns
+    -------
+    pandas.DataFrame
+        The pool with ``audience_us``, ``audience_female``, ``audience_13_17``, ``audience_18_24``,
+        ``audience_25_34``, ``audience_35_plus`` (shares, 0-1: the share of the creator's audience in the
+        segment) and ``usage_fee`` (a synthetic fee for the right to reuse the creator's content, per creator).
+
+    Examples
+    --------
+    >>> pool, _ = generate_pool(PoolSpec(creators=20, seed=3))
+    >>> extra = audience_columns(pool, seed=1)
+    >>> bool(extra["audience_us"].between(0, 1).all()), bool((extra["usage_fee"] >= 0).all())
+    (True, True)
+    """
+    rng = np.random.default_rng(seed)
+    n = len(pool)
+    home = pool["country"].map(AUDIENCE_US_BY_COUNTRY).fillna(0.1).to_numpy(dtype=float)
+    out = pool.copy()
+    out["audience_us"] = rng.beta(home * 20, (1 - home) * 20).round(3)
+    out["audience_female"] = rng.beta(14, 6, n).round(3)
+    tiktok = (pool["platform"] == "tiktok").to_numpy()
+    ages = np.where(tiktok[:, None], rng.dirichlet(AGE_WEIGHTS["tiktok"], n), rng.dirichlet(AGE_WEIGHTS["other"], n))
+    for i, name in enumerate(("13_17", "18_24", "25_34", "35_plus")):
+        out[f"audience_{name}"] = ages[:, i].round(3)
+    fee = pool["cost"].to_numpy(dtype=float) * rng.uniform(0.2, 0.6, n)
+    out["usage_fee"] = (np.round(fee / 5) * 5).astype(np.int64)  # $5 steps, like the prices
+    return out
+
+
 def _pairs(rng: np.random.Generator, ids: np.ndarray, primary: np.ndarray, spec: PoolSpec) -> pd.DataFrame:
     n = len(ids)
     m = round(spec.pairs_per_creator * n)

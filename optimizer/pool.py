@@ -59,6 +59,8 @@ class Pool:
     source_filter : SourceFilter or None
         When the eligibility filters were applied while reading (a database or Parquet source): which, and
         how many rows were left unread (`optimizer.sources`). None when every row was read.
+    number_format : NumberFormat
+        How the file writes numbers; columns read later (audience and limits rules) use the same rule.
     """
 
     frame: pd.DataFrame
@@ -67,6 +69,7 @@ class Pool:
     extra_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     source_filter: SourceFilter | None = None
+    number_format: NumberFormat = DEFAULT
 
     @property
     def ids(self) -> pd.Index:
@@ -638,7 +641,7 @@ def pool_from_frame(
         )
     out = out.set_index("creator_id", drop=False).sort_index(kind="stable")
     out.index.name = None
-    return Pool(frame=out, source=source, present=present, extra_columns=extra, notes=notes)
+    return Pool(frame=out, source=source, present=present, extra_columns=extra, notes=notes, number_format=fmt)
 
 
 def _rate(

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimizer.column_rules import read_rule_columns
 from optimizer.errors import CalibrationError, PoolError, ScenarioError
 from optimizer.forecast import forecast
 from optimizer.pool import Pool, overlap_from_frame
@@ -49,6 +50,9 @@ class Problem:
         Calibration rows by creator_id when the scenario names a calibration file (see `optimizer.calibrate`).
     listed : Pool or None
         The pool as read, before the scenario's ``prices`` replaced some costs (None when it has none).
+    rule_values : dict
+        The numeric pool columns that audience and limits rules name, NaN where blank
+        (see `optimizer.column_rules.read_rule_columns`).
     """
 
     scenario: Scenario
@@ -65,6 +69,7 @@ class Problem:
     rule_texts: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
     sources: list[Path] = field(default_factory=list)  # the files it was read from (never overwritten by a run)
     listed: Pool | None = None
+    rule_values: dict[str, pd.Series] = field(default_factory=dict)
 
     @property
     def values(self) -> pd.Series:
@@ -301,6 +306,12 @@ def build_problem(
                 + _unread(unknown, pool)
             )
     failed, texts, notes = _eligibility(scenario, pool, source)
+    columns = read_rule_columns(scenario, pool, source)
+    for column, blank in columns.excluded.items():
+        # `blank: exclude`: a creator without a value cannot be shown to meet the rule
+        failed[f"blank_{column}"] = blank.reindex(failed.index).fillna(False).to_numpy(dtype=bool)
+        texts[f"blank_{column}"] = f"no {column} value"
+    notes += columns.notes
     eligible = pd.Series(~failed.to_numpy().any(axis=1) if failed.shape[1] else True, index=df.index)
     reasons = first_reasons(failed, texts)
     for cid in scenario.eligibility.include:
@@ -333,6 +344,7 @@ def build_problem(
         failed=failed,
         rule_texts=texts,
         listed=listed,
+        rule_values=columns.values,
     )
 
 

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from optimizer.audit import audit_result
 from optimizer.baselines import compute_baselines
-from optimizer.charts import bar_chart, line_chart, scatter
+from optimizer.charts import bar_chart, line_chart, scatter, share_chart
 from optimizer.errors import ResultFileError
 from optimizer.explain import explain_creator
 from optimizer.forecast import UNITS, total_weight
@@ -260,6 +260,7 @@ def _context(rep: Report) -> dict[str, Any]:
         "aov": p.scenario.assumptions.average_order_value,
     }  # fmt: skip
     fr = [pt.to_dict() for pt in rep.frontier]
+    audience = _audience_mix(d["audience"])
     charts = {
         "niche": bar_chart([r["niche"] for r in d["by_niche"]], {f"spend ({cur})": [r["cost"] for r in d["by_niche"]],
                            f"expected {metric}": [r["value"] for r in d["by_niche"]]}, "Spend and value by niche"),
@@ -274,6 +275,8 @@ def _context(rep: Report) -> dict[str, Any]:
                                "Optimum vs the usual alternatives"),
         "frontier": line_chart([r["budget"] for r in fr], [r["value"] for r in fr], "Budget frontier: the optimum at each budget",
                                f"budget ({cur})", f"expected {metric}", marker=d["budget"]) if fr else "",
+        "audience": share_chart([(a["segment"], a["achieved"] or 0.0, a["min"], a["max"]) for a in audience],
+                                "Audience mix: share of the roster's expected reach, against each rule") if audience else "",
     }  # fmt: skip
     return {"d": d, "h": headline, "roster": roster, "tiers": tiers, "overlaps": overlaps, "baselines": rep.baselines,
             "frontier": fr, "assumptions": _assumptions(p), "charts": charts, "cur": cur, "metric": metric,
@@ -282,7 +285,17 @@ def _context(rep: Report) -> dict[str, Any]:
                              if p.scenario.mode == "min_cost" else
                              f"the expected {metric} the optimum loses if that creator is removed"),
             "next_best": _next_best(d),
-            "unit": UNITS[metric], "objectives": OBJECTIVES}  # fmt: skip
+            "unit": UNITS[metric], "objectives": OBJECTIVES, "audience": audience, "limits": d["limits"]}  # fmt: skip
+
+
+def _audience_mix(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per segment (its floor and cap side by side), from result.json's audience rows."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        seg = out.setdefault(r["segment"], {"segment": r["segment"], "achieved": r["achieved"], "min": None,
+                                            "max": None, "segment_reach": r["segment_reach"], "reach": r["reach"]})  # fmt: skip
+        seg["min" if r["rule"] == "min_share" else "max"] = r["limit"]
+    return list(out.values())
 
 
 def _next_best(d: dict[str, Any]) -> list[dict[str, Any]]:
@@ -352,6 +365,16 @@ def render_markdown(rep: Report) -> str:
             lines.append(
                 f"| {_md_cell(r[key])} | {r['creators']} | {money(r['cost'], cur)} | {pct(r['spend_share'])} | {r['rule']} | {num(r['value'])} |"
             )
+    if c["audience"]:
+        lines += ["", "## Audience mix (share of the roster's expected reach)", "",
+                  "| segment | share | people reached in it | rule |", "|---|---:|---:|---|"]  # fmt: skip
+        for a in c["audience"]:
+            lines.append(f"| {_md_cell(a['segment'])} | {pct(a['achieved'])} | {num(a['segment_reach'], 0)} | "
+                         f"{_md_cell(_share_rule(a))} |")  # fmt: skip
+    if c["limits"]:
+        lines += ["", "## Limits", "", "| rule | roster |", "|---|---:|"]
+        for r in c["limits"]:
+            lines.append(f"| {_md_cell(r['text'])} | {num(r['achieved'])} |")
     lines += ["", "## Baselines (same budget, eligibility, forecast and overlap model)", "",
               "| baseline | creators | spend | expected value | CPA | value / optimum | meets every rule |", "|---|---:|---:|---:|---:|---:|---|"]  # fmt: skip
     for b in c["baselines"]:
@@ -376,6 +399,14 @@ def render_markdown(rep: Report) -> str:
     for note in d["notes"]:
         lines.append(f"\n> {_md_cell(note)}")
     return "\n".join(lines) + "\n"
+
+
+def _share_rule(a: dict[str, Any]) -> str:
+    """A segment's floor and cap in words, e.g. "at least 50%, at most 70%"."""
+    parts = [
+        f"{word} {pct(a[key], 0)}" for key, word in (("min", "at least"), ("max", "at most")) if a[key] is not None
+    ]
+    return ", ".join(parts)
 
 
 def _xlsx_text(value: Any) -> Any:
@@ -463,6 +494,18 @@ def render_xlsx(rep: Report) -> bytes:
     sheet("Assumptions", ["parameter", "value", "source", "meaning"],
           [[a["parameter"], a["value"], a["source"], a["meaning"]]
            for a in c["assumptions"]], {})  # fmt: skip
+    if c["audience"] or c["limits"]:
+        # one sheet, only for scenarios with such rules: shares as percentages, limit figures as plain numbers
+        sheet("Audience and limits", ["rule", "kind", "roster", "floor", "cap", "people reached in segment"],
+              [[f"audience {a['segment']}", "share of expected reach", a["achieved"], a["min"], a["max"], a["segment_reach"]]
+               for a in c["audience"]]
+              + [[r["text"], f"{r['rule']} per {r['per']}", r["achieved"], r["limit"] if r["rule"].startswith("min") else None,
+                  r["limit"] if r["rule"].startswith("max") else None, None] for r in c["limits"]],
+              {6: "#,##0"})  # fmt: skip
+        ws = wb["Audience and limits"]
+        for row in ws.iter_rows(min_row=2, max_row=1 + len(c["audience"])):
+            for cell in row[2:5]:
+                cell.number_format = "0.0%"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

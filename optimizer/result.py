@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer import __version__
+from optimizer.column_rules import audience_rows, limit_rows, near_limit
 from optimizer.diagnose import Conflict
 from optimizer.errors import RosterError
 from optimizer.forecast import UNITS, total_weight
@@ -141,10 +142,12 @@ class Result:
             return None
         at_cap = sum(1 for cid, k in self.roster.items() if k >= int(self.problem.max_posts[cid]))
         rules = [b["text"] for b in self.binding if b["rule"] != "budget"]
+        close = [t for t in near_limit(self.problem, self.roster) if t.rsplit(" (", 1)[0] not in rules]
         why = "; ".join(rules) if rules else "no single rule (the remaining creators and posts do not fit what is left)"
         return (
             f"{1 - total_cost / sc.budget:.1%} of the budget is unspent. Rules that bind: {why}. "
-            f"{at_cap} of {len(self.roster)} chosen creators are booked for every post they offer."
+            + (f"Close to their limit: {'; '.join(close)}. " if close else "")
+            + f"{at_cap} of {len(self.roster)} chosen creators are booked for every post they offer."
         )
 
     # --- result.json --------------------------------------------------------------------------
@@ -207,6 +210,9 @@ class Result:
             "budget_note": self._budget_note(total_cost),
             "by_niche": self._group_summary(table, "niche") if len(table) else [],
             "by_platform": self._group_summary(table, "platform") if len(table) else [],
+            # only a roster has an audience mix (an infeasible or failed run lists none)
+            "audience": audience_rows(p, self.roster) if self.status in ("optimal", "feasible") else [],
+            "limits": limit_rows(p, self.roster) if self.status in ("optimal", "feasible") else [],
             "solver": {
                 "name": o.solver if o else self.settings.get("solver"),
                 "status": o.status.value if o else None,
@@ -253,6 +259,7 @@ class Result:
                 **{f"expected_{m}": UNITS[m] for m in OBJECTIVES},
                 "value": UNITS[sc.value_metric],
                 "roi": "(revenue - spend) / spend",
+                **({"audience.achieved": "share of the roster's expected reach (0-1)"} if sc.audience else {}),
             },
             **self.sections,
         }

@@ -71,6 +71,29 @@ NicheRow = _labelled("NicheRow", "niche")
 PlatformRow = _labelled("PlatformRow", "platform")
 
 
+class AudienceRow(_Doc):
+    """The roster's audience mix against one audience rule (shares of expected reach, before overlap)."""
+
+    segment: str
+    rule: Literal["min_share", "max_share"]
+    limit: float
+    achieved: float | None = Field(description="segment_reach / reach; null when the roster reaches no one")
+    segment_reach: float = Field(description="expected people reached in the segment, every post, post decay applied")
+    reach: float = Field(description="expected people reached by the roster, every post, post decay applied")
+    text: str
+
+
+class LimitRow(_Doc):
+    """A numeric pool column's total or average over the roster against one limits rule."""
+
+    column: str
+    rule: Literal["min_sum", "max_sum", "min_average", "max_average"]
+    per: Literal["creator", "post"]
+    limit: float
+    achieved: float | None = Field(description="the total, or the average (null on an empty roster)")
+    text: str
+
+
 class BindingRule(_Doc):
     """A rule that holds with equality in the roster."""
 
@@ -269,6 +292,8 @@ class ResultDoc(_Doc):
     budget_note: str | None
     by_niche: list[NicheRow]  # type: ignore[valid-type]
     by_platform: list[PlatformRow]  # type: ignore[valid-type]
+    audience: list[AudienceRow] = Field(default_factory=list)
+    limits: list[LimitRow] = Field(default_factory=list)
     solver: SolverInfo
     reduction: dict[str, Any] | None
     timings_seconds: dict[str, float]

@@ -479,3 +479,7 @@ def conflict_text(blocks: list[Block], facts: ConflictFacts) -> list[str]:
         if text:
             parts.append(text)
     return parts
+
+
+# The audience and limits rules live in their own module, which registers them after the built-in ones.
+from optimizer import column_rules  # noqa: E402, F401

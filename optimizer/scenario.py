@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -480,6 +481,65 @@ Source = Annotated[
 _SOURCE_TAGS = ("file", "database")
 
 
+BlankPolicy = Literal["error", "zero", "exclude"]
+_BLANK_HELP = (
+    "What a blank cell in the column means: error (the default: every creator needs a value), zero (count it "
+    "as 0) or exclude (such creators may not be chosen)."
+)
+
+
+class AudienceRule(_Strict):
+    """One audience segment (a pool column of shares, 0-1 or 0-100%): its share of the roster's expected reach."""
+
+    min_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Least share of the roster's expected reach (every booked post, with post decay, before the "
+        "overlap discount) in this segment (0-1).",
+    )
+    max_share: float | None = Field(
+        None, ge=0, le=1, description="Most share of the roster's expected reach in this segment (0-1)."
+    )
+    blank: BlankPolicy = Field("error", description=_BLANK_HELP)
+
+    @model_validator(mode="after")
+    def _stated(self) -> AudienceRule:
+        if self.min_share is None and self.max_share is None:
+            raise ValueError("give min_share, max_share or both")
+        if self.min_share is not None and self.max_share is not None and self.min_share > self.max_share:
+            raise ValueError(f"min_share ({self.min_share:g}) is greater than max_share ({self.max_share:g})")
+        return self
+
+
+LIMIT_STATS: tuple[str, ...] = ("min_sum", "max_sum", "min_average", "max_average")
+
+
+class LimitRule(_Strict):
+    """Caps and floors on a numeric pool column (usage fee, production hours): its total or its average."""
+
+    min_sum: float | None = Field(None, description="Least total of the column.")
+    max_sum: float | None = Field(None, description="Most total of the column.")
+    min_average: float | None = Field(None, description="Least average of the column.")
+    max_average: float | None = Field(None, description="Most average of the column.")
+    per: Literal["creator", "post"] = Field(
+        "creator",
+        description="creator: each chosen creator counts once (a fee per creator); post: each booked post counts "
+        "(hours per post), with no post decay.",
+    )
+    blank: BlankPolicy = Field("error", description=_BLANK_HELP)
+
+    @model_validator(mode="after")
+    def _stated(self) -> LimitRule:
+        if all(getattr(self, k) is None for k in LIMIT_STATS):
+            raise ValueError(f"give at least one of {', '.join(LIMIT_STATS)}")
+        for low, high in (("min_sum", "max_sum"), ("min_average", "max_average")):
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                raise ValueError(f"{low} ({lo:g}) is greater than {high} ({hi:g})")
+        return self
+
+
 POOL_FIELDS: tuple[str, ...] = (
     "creator_id", "handle", "platform", "followers", "engagement_rate", "niche", "cost",
     "authenticity", "sentiment", "conversion_rate", "max_posts", "country",
@@ -537,9 +597,20 @@ class Scenario(_Strict):
         description="Negotiated price of one post for named creators (creator_id -> amount in the scenario "
         "currency); replaces the pool's cost for them. `roster replace` records renegotiated prices here.",
     )
+    audience: dict[str, AudienceRule] = Field(
+        default_factory=dict,
+        description="Audience composition rules, one per segment column of the pool, e.g. "
+        "{audience_us: {min_share: 0.6}, audience_13_17: {max_share: 0.2}}.",
+    )
+    limits: dict[str, LimitRule] = Field(
+        default_factory=dict,
+        description="Caps and floors on numeric pool columns, e.g. {usage_fee: {max_sum: 5000}, "
+        "production_hours: {max_sum: 120, per: post}, brand_safety: {min_average: 0.8}}.",
+    )
     columns: dict[str, str] = Field(
         default_factory=dict,
-        description="Pool column names to use for the standard fields, e.g. {followers: Followers, niche: Category}.",
+        description="Pool column names to use for the standard fields or for the columns that audience and "
+        "limits rules name, e.g. {followers: Followers, niche: Category, audience_us: 'Audience US %'}.",
     )
     format: FileFormat = Field(
         default_factory=FileFormat,
@@ -593,12 +664,14 @@ class Scenario(_Strict):
 
     @field_validator("columns")
     @classmethod
-    def _columns(cls, value: dict[str, str]) -> dict[str, str]:
+    def _columns(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # audience and limits are validated first (declared first), so the columns their rules name may be mapped
+        named = [*info.data.get("audience", {}), *info.data.get("limits", {})]
         for key in value:
-            if key not in POOL_FIELDS:
-                hint = difflib.get_close_matches(key, POOL_FIELDS, n=1)
+            if key not in POOL_FIELDS and key not in named:
+                hint = difflib.get_close_matches(key, [*POOL_FIELDS, *named], n=1)
                 tip = f"; did you mean '{hint[0]}'?" if hint else f"; standard fields are {', '.join(POOL_FIELDS)}"
-                raise ValueError(f"'{key}' is not a pool field{tip}")
+                raise ValueError(f"'{key}' is neither a pool field nor a column an audience or limits rule names{tip}")
         return value
 
     @model_validator(mode="after")

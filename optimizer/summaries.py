@@ -53,6 +53,13 @@ def run_summary(d: ResultDoc, out: Path | None = None, written: list[str] | None
             if rows:
                 lines.append(f"  By {title}: " + ", ".join(
                     f"{getattr(r, key)} {r.creators} ({money(r.cost, cur)}, {pct(r.spend_share)} of spend)" for r in rows))  # fmt: skip
+        if d.audience:
+            lines.append("  Audience: " + "; ".join(
+                f"{r.segment} {pct(r.achieved)} of expected reach ({'at least' if r.rule == 'min_share' else 'at most'} "
+                f"{pct(r.limit, 0)})"
+                for r in d.audience))  # fmt: skip
+        if d.limits:
+            lines.append("  Limits: " + "; ".join(f"{r.column} {num(r.achieved)} ({r.text})" for r in d.limits))
         if d.binding_rules:
             lines.append("  Rules that bind: " + "; ".join(b.text for b in d.binding_rules))
         if d.budget_note:

@@ -7,7 +7,9 @@ so a bug in the vectorised model builder cannot hide here. Every roster is check
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
+from typing import Any
 
 from optimizer.forecast import total_weight
 from optimizer.problem import Problem
@@ -76,6 +78,81 @@ def roster_value(problem: Problem, roster: dict[str, int]) -> tuple[float, float
             if limit is None or o <= limit:
                 discount += o * min(float(first[a]), float(first[b]))
     return gross, discount
+
+
+def cell_number(cell: Any, decimal: str = ".") -> float | None:
+    """A pool cell as a number, read here on its own: ``0.6``, ``60%``, ``1,200``, ``$1,200``; None when blank.
+
+    With ``decimal=","`` (a semicolon-separated file, or the scenario's ``format``) ``0,6`` is 0.6 and
+    ``1.200`` is 1200.
+
+    Raises
+    ------
+    ValueError
+        When the cell holds something else.
+
+    Examples
+    --------
+    >>> cell_number("60%"), cell_number(" $1,200 "), cell_number(""), cell_number(0.5)
+    (0.6, 1200.0, None, 0.5)
+    >>> cell_number("0,6", ","), cell_number("1.200,5", ",")
+    (0.6, 1200.5)
+    """
+    if isinstance(cell, numbers.Real):
+        return None if math.isnan(float(cell)) else float(cell)
+    text = "" if cell is None else str(cell).strip().replace(" ", "").replace("\u00a0", "").lstrip("$€£")
+    thousands = "." if decimal == "," else ","
+    text = text.replace(thousands, "").replace(decimal, ".")
+    if not text:
+        return None
+    if text.endswith("%"):
+        return float(text[:-1]) / 100.0
+    return float(text)
+
+
+def _cell(problem: Problem, cid: str, column: str, blank: str, problems: list[str]) -> float:
+    """A rule column's value for a chosen creator; a blank counts as the rule says (0, or a named violation)."""
+    try:
+        value = cell_number(problem.pool.frame.at[cid, column], problem.pool.number_format.decimal)
+    except ValueError:
+        problems.append(f"{cid} has {problem.pool.frame.at[cid, column]!r} in column '{column}', not a number")
+        return 0.0
+    if value is None:
+        if blank != "zero":
+            problems.append(f"{cid} has no '{column}' value, so it may not be chosen under that column's rule")
+        return 0.0
+    return value
+
+
+def audience_reach(
+    problem: Problem, roster: dict[str, int], segment: str, blank: str
+) -> tuple[float, float, list[str]]:
+    """(expected reach in the segment, expected reach, problems) of a roster: every post, with post decay."""
+    decay = problem.scenario.assumptions.post_decay
+    inside = reach = 0.0
+    problems: list[str] = []
+    for cid, posts in roster.items():
+        share = _cell(problem, cid, segment, blank, problems)
+        if not 0.0 <= share <= 1.0:
+            problems.append(f"{cid} has an audience share of {share!r} in column '{segment}', outside 0-1")
+        r = float(problem.metrics.at[cid, "reach"]) * total_weight(posts, decay)
+        reach += r
+        inside += r * share
+    return inside, reach, problems
+
+
+def column_total(
+    problem: Problem, roster: dict[str, int], column: str, per: str, blank: str
+) -> tuple[float, int, list[str]]:
+    """(total of a column, how many values were added, problems) over the chosen creators or their posts."""
+    total = 0.0
+    count = 0
+    problems: list[str] = []
+    for cid, posts in roster.items():
+        times = posts if per == "post" else 1
+        total += _cell(problem, cid, column, blank, problems) * times
+        count += times
+    return total, count, problems
 
 
 def eligibility_violations(problem: Problem, cid: str, row: dict | None = None) -> list[str]:
@@ -218,6 +295,39 @@ def verify_roster(
         for a, b, o in _pairs_within(problem, roster):
             if o > limit:
                 bad.append(f"{a} and {b} are both chosen but share {o:.0%} of their audience (limit {limit:.0%})")
+
+    if sc.audience:
+        check("audience rules: the roster has some expected reach")
+        if sum(float(problem.metrics.at[cid, "reach"]) for cid in roster) <= 0:
+            bad.append("the roster reaches no one, so it has no audience shares to meet the audience rules")
+    for segment, rule in sc.audience.items():
+        check(f"audience '{segment}': its share of the roster's expected reach")
+        inside, reach, problems = audience_reach(problem, roster, segment, rule.blank)
+        bad += problems
+        if rule.min_share is not None and _under(inside, rule.min_share * reach):
+            bad.append(f"audience '{segment}' is {inside / reach:.4%} of the roster's expected reach, "
+                       f"less than {rule.min_share:.2%}")  # fmt: skip
+        if rule.max_share is not None and _over(inside, rule.max_share * reach):
+            bad.append(f"audience '{segment}' is {inside / reach:.4%} of the roster's expected reach, "
+                       f"more than {rule.max_share:.2%}")  # fmt: skip
+    if any(r.min_average is not None or r.max_average is not None for r in sc.limits.values()):
+        check("average rules: the roster has at least one creator")
+        if not roster:
+            bad.append("the roster is empty, so it has no average to meet the limits rules")
+    for column, rule in sc.limits.items():
+        check(f"limits on '{column}' (per {rule.per})")
+        summed, count, problems = column_total(problem, roster, column, rule.per, rule.blank)
+        bad += problems
+        for name, bound, low in (("total", rule.min_sum, True), ("total", rule.max_sum, False),
+                                 ("average", rule.min_average, True), ("average", rule.max_average, False)):  # fmt: skip
+            if bound is None:
+                continue
+            # an average rule holds as sum(v) (>= or <=) bound x count, as in the model; it holds on an empty roster
+            goal = bound if name == "total" else bound * count
+            if (_under if low else _over)(summed, goal):
+                got = summed if name == "total" else summed / count
+                side = "below" if low else "above"
+                bad.append(f"'{column}' {name} over the roster (per {rule.per}) is {got:,.6g}, {side} {bound:,.6g}")
 
     for spec in extension_rules():
         check(f"extension rule '{spec.kind}'")

@@ -3,14 +3,16 @@
     python scenarios/make_pools.py
 
 Distributions come from optimizer.generate (see ../shared/DOMAIN.md); each campaign gets its own niches,
-platform mix and size.
+platform mix and size. Eco-fashion's pool also carries audience demographics and a usage-rights fee
+(`audience_columns`), drawn from their own seeded stream after the standard columns, so those columns and
+the other pools are the same as before they were added.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from optimizer.generate import PoolSpec, generate_pool
+from optimizer.generate import PoolSpec, audience_columns, generate_pool
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,10 +41,15 @@ POOLS = {
     ),
 }
 
+# Pools with audience shares and a usage fee (scenario keys `audience` and `limits`): folder -> seed of that stream.
+AUDIENCE_SEEDS = {"eco-fashion": 13}
+
 
 def main() -> None:
     for folder, spec in POOLS.items():
         pool, pairs = generate_pool(spec)
+        if folder in AUDIENCE_SEEDS:
+            pool = audience_columns(pool, AUDIENCE_SEEDS[folder])
         out = HERE / folder
         out.mkdir(exist_ok=True)
         pool.to_csv(out / "creators.csv", index=False)

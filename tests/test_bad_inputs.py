@@ -214,6 +214,113 @@ CASES = [
         None,
         ["the scenario maps 'followers' to column 'Followers', which is not in the file"],
     ),
+    # audience and limits rules: the columns they name, and the cells in them
+    (
+        "audience-share-above-1",
+        {"audience": {"audience_us": {"min_share": 0.5}}},
+        base_pool().assign(audience_us=["0.5", "0.2", "1.4", "0.1", "0.3", "0.3", "0.3", "0.3"]),
+        None,
+        [
+            "creators.csv, row 4 (creator c-03), column 'audience_us': value '1.4' is above 1 (100%); audience "
+            "shares are written 0.6 or 60% (audience.audience_us)"
+        ],
+    ),
+    (
+        "audience-share-120pct",
+        {"audience": {"audience_us": {"min_share": 0.5}}},
+        base_pool().assign(audience_us=["50%", "120%", "10%", "0.1", "0.3", "0.3", "0.3", "0.3"]),
+        None,
+        ["row 3 (creator c-02), column 'audience_us': value '120%' is above 1 (100%)"],
+    ),
+    (
+        "audience-share-negative",
+        {"audience": {"audience_13_17": {"max_share": 0.2}}},
+        base_pool().assign(audience_13_17=["0.1", "0.2", "0.1", "-0.1", "0.3", "0.3", "0.3", "0.3"]),
+        None,
+        ["row 5 (creator c-04), column 'audience_13_17': value '-0.1' is negative; audience shares are from 0 to 1"],
+    ),
+    (
+        "audience-share-text",
+        {"audience": {"audience_us": {"min_share": 0.5}}},
+        base_pool().assign(audience_us=["0.5", "n/a", "0.2", "0.1", "0.3", "0.3", "0.3", "0.3"]),
+        None,
+        ["row 3 (creator c-02), column 'audience_us': value 'n/a' is not a share; expected a number from 0 to 1"],
+    ),
+    (
+        "audience-share-blank",
+        {"audience": {"audience_us": {"min_share": 0.5}}},
+        base_pool().assign(audience_us=["0.5", "0.2", "0.2", "", "0.3", "", "0.3", "0.3"]),
+        None,
+        [
+            "row 5 (creator c-04), column 'audience_us': value '' is blank, and audience.audience_us needs a value "
+            "for every creator",
+            "`blank: zero`",
+            "`blank: exclude`",
+            "1 more row(s) have the same problem (rows 7)",
+        ],
+    ),
+    (
+        "audience-column-missing",
+        {"audience": {"audience_usa": {"min_share": 0.5}}},
+        base_pool().assign(audience_us="0.5"),
+        None,
+        ["scenario.yaml: audience.audience_usa:", "has no column 'audience_usa'; did you mean 'audience_us'?"],
+    ),
+    (
+        "limit-column-missing",
+        {"limits": {"usage_fees": {"max_sum": 500}}},
+        base_pool().assign(usage_fee="10"),
+        None,
+        ["scenario.yaml: limits.usage_fees:", "has no column 'usage_fees'; did you mean 'usage_fee'?"],
+    ),
+    (
+        "limit-text-cell",
+        {"limits": {"usage_fee": {"max_sum": 500}}},
+        base_pool().assign(usage_fee=["10", "20", "call us", "5", "5", "5", "5", "5"]),
+        None,
+        [
+            "row 4 (creator c-03), column 'usage_fee': value 'call us' is not a number; expected e.g. 1200, 1,200 "
+            "or 85% (limits.usage_fee)"
+        ],
+    ),
+    (
+        "limit-blank",
+        {"limits": {"production_hours": {"max_sum": 20, "per": "post"}}},
+        base_pool().assign(production_hours=["2", "", "3", "1", "1", "1", "1", "1"]),
+        None,
+        ["row 3 (creator c-02), column 'production_hours': value '' is blank, and limits.production_hours needs"],
+    ),
+    (
+        "limit-on-a-text-column",
+        {"limits": {"handle": {"max_sum": 3}}},
+        None,
+        None,
+        ["scenario.yaml: limits.handle: column 'handle' holds text, not numbers"],
+    ),
+    (
+        "rule-column-map-unknown",
+        {"audience": {"audience_us": {"min_share": 0.5}}, "columns": {"audience_usa": "US %"}},
+        None,
+        None,
+        [
+            "scenario.yaml: columns: 'audience_usa' is neither a pool field nor a column an audience or limits rule "
+            "names; did you mean 'audience_us'?"
+        ],
+    ),
+    (
+        "audience-rule-empty",
+        {"audience": {"audience_us": {}}},
+        None,
+        None,
+        ["scenario.yaml: audience.audience_us: give min_share, max_share or both"],
+    ),
+    (
+        "audience-share-rule-above-1",
+        {"audience": {"audience_us": {"min_share": 60}}},
+        None,
+        None,
+        ["scenario.yaml: audience.audience_us.min_share: Input should be less than or equal to 1"],
+    ),
     (
         "duplicate-header",
         {},

@@ -37,6 +37,10 @@ def test_every_scenario_key_is_in_the_reference() -> None:
         "post_decay",
         "delivery_rate",
         "max_pairwise",
+        "min_share",
+        "max_share",
+        "min_sum",
+        "max_average",
     ):
         assert f"`{key}`" in text
 

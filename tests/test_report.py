@@ -85,7 +85,9 @@ def test_excel_figures_match_the_pool_file_to_the_cent(reports) -> None:
         doc = json.loads((folder / "result.json").read_text())
         raw = pd.read_csv(doc["pool"]["file"], dtype=str).set_index("creator_id")
         wb = load_workbook(folder / "allocation.xlsx")
-        assert wb.sheetnames == ["Summary", "Roster", "By niche", "By platform", "Baselines", "Frontier", "Assumptions"]
+        extra = ["Audience and limits"] if doc["audience"] or doc["limits"] else []
+        assert wb.sheetnames == ["Summary", "Roster", "By niche", "By platform", "Baselines", "Frontier", "Assumptions",
+                                 *extra]  # fmt: skip
         header = [c.value for c in wb["Roster"][1]]
         rows = [dict(zip(header, r)) for r in wb["Roster"].iter_rows(min_row=2, values_only=True)]
         assert len(rows) == doc["roster_size"] > 0
@@ -109,6 +111,29 @@ def test_excel_figures_match_the_pool_file_to_the_cent(reports) -> None:
         for platform, amount in by_platform.items():
             assert round(sheet[platform][3], 2) == round(amount, 2)
             assert sheet[platform][4] == pytest.approx(amount / spend), "share of spend, not of the budget"
+
+
+def test_eco_fashion_report_shows_the_audience_mix(reports) -> None:
+    from openpyxl import load_workbook
+
+    folder = reports["eco-fashion-scenario"]
+    doc = json.loads((folder / "result.json").read_text())
+    assert [(r["segment"], r["rule"]) for r in doc["audience"]] == [("audience_us", "min_share"),
+                                                                     ("audience_13_17", "max_share")]  # fmt: skip
+    # within a share point of their limits, the rules explain the unspent budget though not at equality
+    assert "Close to their limit: at least 50% of the roster's expected reach in audience_us" in doc["budget_note"]
+    html = (folder / "report.html").read_text()
+    assert 'id="audience"' in html and "Audience mix: share of the roster" in html
+    for r in doc["audience"]:
+        assert f"{r['achieved']:.1%}" in html  # the table and the chart show result.json's shares
+    assert "usage_fee totals at most 2,000 over the chosen creators" in html
+    rows = list(load_workbook(folder / "allocation.xlsx")["Audience and limits"].iter_rows(min_row=2, values_only=True))
+    assert [r[2] for r in rows] == pytest.approx([r["achieved"] for r in doc["audience"]]
+                                                 + [r["achieved"] for r in doc["limits"]])  # fmt: skip
+    summary = (folder / "summary.md").read_text()
+    assert "## Audience mix" in summary and "| audience_us |" in summary
+    for other in ("crossfit-scenario", "skincare-target"):
+        assert 'id="audience"' not in (reports[other] / "report.html").read_text()
 
 
 @needs_chromium
@@ -228,7 +253,9 @@ def test_explanations_are_found_by_re_solving() -> None:
     assert e.replacements and chosen not in optimize(without).roster
 
     # a creator not chosen: the pick price is where the optimum starts taking them
+    # best value first: with eco-fashion's US share rule most non-US creators are not picked at any price
     candidates = [c for c in problem.eligible[problem.eligible].index if c not in base.roster]
+    candidates.sort(key=lambda c: -float(problem.values[c]))
     for cid in candidates[:15]:
         e = explain_creator(problem, base, cid)
         if e.pick_price is None:
