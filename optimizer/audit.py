@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from optimizer.forecast import total_weight
 from optimizer.problem import Problem
 from optimizer.resultdoc import ResultDoc, schema_problems
+from optimizer.returns import return_flags
 from optimizer.scenario import OBJECTIVES
 from optimizer.verify import REL_TOL, Verification, verify_roster
 
@@ -162,8 +163,21 @@ def _figures(problem: Problem, data: dict[str, Any], roster: dict[str, int], che
     conversions = totals["conversions"]
     aov = sc.assumptions.average_order_value
     claims.same("cpa", data.get("cpa"), total / conversions if conversions > 0 else None)
-    claims.same("emv_per_dollar", data.get("emv_per_dollar"), totals["emv"] / total if total > 0 else None)
-    claims.same("roi", data.get("roi"), (conversions * aov - total) / total if aov and total > 0 else None)
+    roi = (conversions * aov - total) / total if aov and total > 0 else None
+    emv_per_dollar = totals["emv"] / total if total > 0 else None
+    claims.same("emv_per_dollar", data.get("emv_per_dollar"), emv_per_dollar)
+    claims.same("roi", data.get("roi"), roi)
+    if "return_flags" in data:  # optional: files written before it existed have none
+        claims.checks.append("return figures outside their published range are flagged, and only those")
+        want = return_flags({"roi": roi, "emv_per_dollar": emv_per_dollar})
+        got = data.get("return_flags")
+        got_names = [f.get("figure") for f in got if isinstance(f, dict)] if isinstance(got, list) else None
+        if got_names != [f["figure"] for f in want]:
+            claims.bad.append(f"return_flags: flags {got_names!r}, the recomputed figures flag "
+                              f"{[f['figure'] for f in want]!r}")  # fmt: skip
+        else:
+            for flag, expected in zip(got, want):
+                claims.same(f"return_flags[{expected['figure']}].value", flag.get("value"), expected["value"])
     for key, groups in (("niche", _groups(problem, per, "niche")), ("platform", _groups(problem, per, "platform"))):
         rows = data.get(f"by_{key}")
         rows = {str(r.get(key)): r for r in rows if isinstance(r, dict)} if isinstance(rows, list) else {}

@@ -233,7 +233,8 @@ def _context(rep: Report) -> dict[str, Any]:
         "conversions": t["conversions"], "cpa": d["cpa"], "emv": t["emv"], "emv_per_dollar": d["emv_per_dollar"],
         "roi": d["roi"], "value": d["value"], "value_metric": metric, "value_unit": UNITS[metric],
         "creators": d["roster_size"], "posts": d["total_posts"], "overlap_discount": d["overlap_discount"],
-        "aov": p.scenario.assumptions.average_order_value,
+        "aov": p.scenario.assumptions.average_order_value, "funnel": d["units"].get("conversion_funnel", ""),
+        "flags": d.get("return_flags") or [],
     }  # fmt: skip
     fr = [pt.to_dict() for pt in rep.frontier]
     charts = {
@@ -298,6 +299,8 @@ def render_markdown(rep: Report) -> str:
              f"- Expected conversions: {num(h['conversions'], 1)}; CPA {money(h['cpa'], cur)} per conversion",
              f"- EMV: {money(h['emv'], cur)}; {num(h['emv_per_dollar'])} EMV per {cur} spent",
              f"- ROI: {pct(h['roi'])}" + (f" at {money(h['aov'], cur)} per order" if h["aov"] else " (set assumptions.average_order_value)"),
+             *[f"- **{'Warning' if f['level'] == 'warning' else 'Note'}**: {_md_cell(f['message'])}" for f in h["flags"]],
+             f"- Conversion funnel: {_md_cell(h['funnel'])}",
              f"- Proof: {d['solver']['name']} {d['status']}, bound {num(d['bound'])}, gap {pct(d['gap'])}; "
              f"independent verification {'passed' if d['verification']['passed'] else 'FAILED'}", "",
              "## Roster", "", f"| creator | handle | platform | niche | posts | cost | expected value | {c['loss_label']} |",
@@ -378,6 +381,8 @@ def render_xlsx(rep: Report) -> bytes:
         ["Creators", h["creators"], "0"], ["Posts", h["posts"], "0"], ["Solver", d["solver"]["name"], ""],
         ["Proven bound", d["bound"], "#,##0.00"], ["Gap", d["gap"], "0.0000%"],
         ["Independent verification", "passed" if d["verification"]["passed"] else "FAILED", ""],
+        ["Conversion funnel", h["funnel"], ""],
+        *[[f"Return check ({f['figure']}, {f['level']})", f["message"], ""] for f in h["flags"]],
     ]  # fmt: skip
     ws = wb.active
     ws.title = "Summary"

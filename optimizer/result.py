@@ -16,10 +16,11 @@ import pandas as pd
 from optimizer import __version__
 from optimizer.diagnose import Conflict
 from optimizer.errors import RosterError
-from optimizer.forecast import UNITS, total_weight
+from optimizer.forecast import RATE_UNITS, UNITS, funnel_words, total_weight
 from optimizer.problem import Problem
 from optimizer.reduce import Reduction
 from optimizer.resultdoc import ResultDoc
+from optimizer.returns import return_flags
 from optimizer.scenario import OBJECTIVES
 from optimizer.solve import SolveOutcome
 from optimizer.verify import Verification
@@ -167,6 +168,9 @@ class Result:
             objective, objective_value = sc.objective, value
         conversions = totals["conversions"]
         aov = sc.assumptions.average_order_value
+        cpa = (total_cost / conversions) if conversions > 0 else None
+        emv_per_dollar = (totals["emv"] / total_cost) if total_cost > 0 else None
+        roi = ((conversions * aov - total_cost) / total_cost) if aov and total_cost > 0 else None
         doc: dict[str, Any] = {
             "tool": "creator-roster",
             "version": __version__,
@@ -192,9 +196,9 @@ class Result:
             "value_before_overlap_discount": _num(v.value_before_discount) if v else None,
             "overlap_discount": _num(v.discount) if v else None,
             "totals_before_overlap_discount": totals,
-            "cpa": (total_cost / conversions) if conversions > 0 else None,
-            "emv_per_dollar": (totals["emv"] / total_cost) if total_cost > 0 else None,
-            "roi": ((conversions * aov - total_cost) / total_cost) if aov and total_cost > 0 else None,
+            "cpa": cpa,
+            "emv_per_dollar": emv_per_dollar,
+            "roi": roi,
             "target": {"metric": sc.target.metric, "value": sc.target.value} if sc.target else None,
             "roster": [_clean(r) for r in table.to_dict(orient="records")],
             "binding_rules": self.binding,
@@ -240,7 +244,12 @@ class Result:
                 **{f"expected_{m}": UNITS[m] for m in OBJECTIVES},
                 "value": UNITS[sc.value_metric],
                 "roi": "(revenue - spend) / spend",
+                "conversion_funnel": funnel_words(
+                    p.metrics.loc[sorted(self.roster)] if self.roster else p.metrics[p.eligible]
+                ),
+                **RATE_UNITS,
             },
+            "return_flags": return_flags({"roi": roi, "emv_per_dollar": emv_per_dollar}) if self.roster else [],
         }
         return ResultDoc.model_validate(doc)
 

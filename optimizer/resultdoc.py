@@ -129,6 +129,20 @@ class Totals(_Doc):
     reach: float
 
 
+class ReturnFlag(_Doc):
+    """A return figure outside its published range (`optimizer.returns`)."""
+
+    figure: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    position: Literal["above", "below"]
+    level: Literal["warning", "note"]
+    source: str
+    message: str
+
+
 class ResultDoc(_Doc):
     """The result.json document (README, "result.json", lists what each field means)."""
 
@@ -176,6 +190,10 @@ class ResultDoc(_Doc):
     assumptions: dict[str, Any]
     notes: list[str]
     units: dict[str, str]
+    # optional fields (files written before they existed still load)
+    return_flags: list[ReturnFlag] = Field(
+        default_factory=list, description="return figures outside their published range (optimizer.returns)"
+    )
 
     @property
     def posts(self) -> dict[str, int]:

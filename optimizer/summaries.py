@@ -49,6 +49,8 @@ def run_summary(d: ResultDoc, out: Path | None = None, written: list[str] | None
         )
         if d.cpa:
             lines.append(f"  CPA: {money(d.cpa, cur)} per expected conversion")
+        for flag in d.return_flags:
+            lines.append(f"  {'Warning' if flag.level == 'warning' else 'Return check'}: {flag.message}")
         for title, rows, key in (("niche", d.by_niche, "niche"), ("platform", d.by_platform, "platform")):
             if rows:
                 lines.append(f"  By {title}: " + ", ".join(

@@ -10,9 +10,11 @@ For each creator on a roster and each draw, independently across creators:
   set so that E[E_1] = the point forecast's engagements / delivery_rate. With a calibration, sd_creator and
   sd_post are the calibrated ones (parameter uncertainty and post noise); otherwise the tier's
   ``engagement_sigma`` is split into the post noise measured on real history (`DEFAULT_SD_POST`) and the rest.
-- **conversion rate**: one Beta draw per creator and draw, mean = the rate the point forecast uses
-  (conversions / engagements), strength = the calibrated posterior (history with conversions) or
-  ``conversion_concentration``; conversions = engagements x rate (expected purchases given the rate).
+- **conversions** of post k follow the post's performance (a post that engages more also gets more clicks):
+  ``C_k = conversions_1 x (E_k / E[E_1]) x R / E[R]``, where R is one Beta draw per creator and draw of the
+  rate the forecast is built on: purchases per click (``purchase_rate``) on the reach funnel, purchases per
+  engagement where a per-engagement rate was given. Its mean is that rate and its strength the calibrated
+  posterior (history with conversions) or ``conversion_concentration``. So the mean of C_1 is the point forecast.
 - **reach** given posting is the point forecast's (no history of reach is fitted), so EMV by CPM varies only
   through no-shows; EMV per action varies with engagements too.
 
@@ -58,9 +60,9 @@ class CreatorParams:
     sd_creator, sd_post : numpy.ndarray
         Log-scale spreads: shared by the creator's posts in a draw, and drawn afresh per post.
     conversion_rate : numpy.ndarray
-        Mean conversions per engagement.
+        Mean conversions per engagement (0 for a creator without engagements).
     conversion_strength : numpy.ndarray
-        Beta prior/posterior strength (alpha + beta) of the rate; ``inf`` for a fixed rate.
+        Beta prior/posterior strength (alpha + beta) of the drawn rate; ``inf`` for a fixed rate.
     reach : numpy.ndarray
         Reach of the first post given the creator posts.
     emv_fixed, emv_per_engagement : numpy.ndarray
@@ -73,6 +75,11 @@ class CreatorParams:
         Post k is worth post_decay^(k-1) of the first.
     delivery_rate : float
         The point forecast's delivery_rate (for comparing draws with it).
+    conversions : numpy.ndarray, optional
+        Mean conversions of the first post given the creator posts (default: engagements x conversion_rate).
+    rate_mean : numpy.ndarray, optional
+        Mean of the Beta-drawn rate: purchases per click on the reach funnel, per engagement otherwise
+        (default: conversion_rate).
     """
 
     creator_ids: np.ndarray
@@ -88,6 +95,15 @@ class CreatorParams:
     no_show: np.ndarray
     post_decay: float
     delivery_rate: float = 1.0
+    conversions: np.ndarray | None = None
+    rate_mean: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        # the older positional form (no conversions, no rate_mean) stays valid: derive them
+        if self.conversions is None:
+            object.__setattr__(self, "conversions", self.engagements * self.conversion_rate)
+        if self.rate_mean is None:
+            object.__setattr__(self, "rate_mean", self.conversion_rate)
 
     def index(self, ids: list[str]) -> np.ndarray:
         """Positions of ``ids`` in ``creator_ids``; raises KeyError naming any unknown id."""
@@ -141,8 +157,12 @@ def creator_params(problem: Problem, no_show: float | None = None) -> CreatorPar
             strength = np.where(has & np.isfinite(ab) & (ab > 0), ab, strength)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(eng > 0, conv / eng, 0.0)
+    # the Beta is drawn around the rate the forecast was built on: purchases per click on the reach funnel (the
+    # published 0.5-3% spread is a spread of that rate), the per-engagement rate otherwise
+    purchase = m["purchase_rate"].to_numpy(dtype=float)
+    rate_mean = np.where(np.isnan(purchase), rate, purchase)
     # a rate that is not a probability (an expected_conversions override larger than engagements) stays fixed
-    strength = np.where((rate > 0) & (rate < 1), strength, np.inf)
+    strength = np.where((rate_mean > 0) & (rate_mean < 1), strength, np.inf)
     # EMV = a fixed part (reach-based) + a part per engagement (per-action method); a given expected_emv is fixed
     per_eng = np.full(len(df), a.emv.engagement_value if a.emv.method == "per_action" else 0.0)
     if "expected_emv" in problem.pool.present:
@@ -155,7 +175,7 @@ def creator_params(problem: Problem, no_show: float | None = None) -> CreatorPar
         creator_ids=df.index.to_numpy(dtype=object), engagements=eng, sd_creator=sd_creator, sd_post=sd_post,
         conversion_rate=rate, conversion_strength=strength, reach=reach, emv_fixed=emv_fixed,
         emv_per_engagement=per_eng, cost=df["cost"].to_numpy(dtype=float), no_show=np.full(len(df), p),
-        post_decay=a.post_decay, delivery_rate=live,
+        post_decay=a.post_decay, delivery_rate=live, conversions=conv, rate_mean=rate_mean,
     )  # fmt: skip
 
 
@@ -179,6 +199,18 @@ class Draws:
         float (draws, creators): price x posts when the creator posted, 0 for a no-show.
     seed : int
     notes : list of str
+    first_performance : numpy.ndarray
+        float (draws, creators): the first post's engagements relative to their mean (0 for a no-show); the
+        first post's value of any metric follows from it (`first_post`), for the overlap discount per draw.
+    conversion_scale : numpy.ndarray
+        float (draws, creators): expected conversions of a post of mean performance, with the drawn rate.
+    post_performance : numpy.ndarray or None
+        float (draws, creators, posts): each post's performance x post_decay^(k-1) (0 for posts not booked and for
+        no-shows); only with ``sample(..., keep_posts=True)``.
+    unit : dict
+        Per creator, the mean first-post engagements, reach and EMV parts given posting (for `first_post`).
+    weights : numpy.ndarray
+        post_decay^(k-1) for k = 1..max posts.
     """
 
     creator_ids: list[str]
@@ -192,6 +224,11 @@ class Draws:
     spend: np.ndarray
     seed: int
     notes: list[str] = field(default_factory=list)
+    first_performance: np.ndarray | None = field(default=None, repr=False)
+    conversion_scale: np.ndarray | None = field(default=None, repr=False)
+    post_performance: np.ndarray | None = field(default=None, repr=False)
+    unit: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    weights: np.ndarray | None = field(default=None, repr=False)
 
     def metric(self, name: str) -> np.ndarray:
         """The (draws, creators) matrix of one metric: conversions, emv, engagements or reach."""
@@ -199,8 +236,50 @@ class Draws:
             raise KeyError(f"unknown metric {name!r}; metrics are {', '.join(METRICS)}")
         return getattr(self, name)
 
+    def first_post(self, name: str, columns: np.ndarray | None = None) -> np.ndarray:
+        """The (draws, creators) matrix of one metric for each creator's first post only (0 for a no-show).
 
-def sample(params: CreatorParams, roster: dict[str, int], draws: int = 10_000, seed: int = 0) -> Draws:
+        ``columns`` (positions in ``creator_ids``) restricts it to those creators, in that order.
+        """
+        if columns is None:
+            return self._value(name, self.first_performance, self.posted.astype(float))  # type: ignore[arg-type]
+        unit = {k: v[columns] for k, v in self.unit.items()}
+        scale = self.conversion_scale[:, columns]  # type: ignore[index]
+        return self._value(name, self.first_performance[:, columns], self.posted[:, columns].astype(float),  # type: ignore[index]
+                           scale, unit)  # fmt: skip
+
+    def per_post(self, name: str) -> np.ndarray:
+        """The (draws, creators, posts) array of one metric for each booked post (needs ``keep_posts=True``)."""
+        if self.post_performance is None:
+            raise ValueError("these draws were made without keep_posts=True")
+        booked = np.arange(len(self.weights)) < self.posts[:, None]  # type: ignore[arg-type]
+        live = self.posted[:, :, None] * (booked * self.weights)[None, :, :]
+        return self._value(name, self.post_performance, live, self.conversion_scale[:, :, None])  # type: ignore[index]
+
+    def _value(
+        self,
+        name: str,
+        performance: np.ndarray,
+        live: np.ndarray,
+        scale: np.ndarray | None = None,
+        unit: dict[str, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        if name not in METRICS:
+            raise KeyError(f"unknown metric {name!r}; metrics are {', '.join(METRICS)}")
+        shape = (1,) * (performance.ndim - 2)  # per-creator constants broadcast over draws (and posts)
+        u = {k: v.reshape(-1, *shape) for k, v in (unit or self.unit).items()}
+        if name == "engagements":
+            return performance * u["engagements"]
+        if name == "conversions":
+            return performance * (self.conversion_scale if scale is None else scale)
+        if name == "reach":
+            return live * u["reach"]
+        return live * u["emv_fixed"] + performance * (u["engagements"] * u["emv_per_engagement"])
+
+
+def sample(
+    params: CreatorParams, roster: dict[str, int], draws: int = 10_000, seed: int = 0, keep_posts: bool = False
+) -> Draws:
     """Draw joint outcomes of a roster, seeded and vectorised.
 
     Parameters
@@ -213,6 +292,9 @@ def sample(params: CreatorParams, roster: dict[str, int], draws: int = 10_000, s
         Number of joint outcomes.
     seed : int
         Same seed, same roster, same parameters -> the same draws.
+    keep_posts : bool
+        Also keep each post's performance (`Draws.per_post`), for models that choose the number of posts.
+        The draws are the same either way.
 
     Returns
     -------
@@ -238,50 +320,82 @@ def sample(params: CreatorParams, roster: dict[str, int], draws: int = 10_000, s
     pos = params.index(ids)
     rng = np.random.default_rng(seed)
     n, c = draws, len(ids)
+    top = int(posts.max())
     sd_c, sd_p = params.sd_creator[pos], params.sd_post[pos]
-    # log-mean so that E[engagements of post 1 | posted] equals the forecast's value
-    with np.errstate(divide="ignore"):
-        log_mean = np.log(params.engagements[pos]) - (sd_c**2 + sd_p**2) / 2
     posted = rng.random((n, c)) >= params.no_show[pos]
-    creator = log_mean + sd_c * rng.standard_normal((n, c))
-    weights = post_weights(int(posts.max()), params.post_decay)
-    engagements = np.zeros((n, c))
-    for k in range(int(posts.max())):
-        live = posts > k  # creators booked for at least k + 1 posts
-        cols = np.flatnonzero(live)
-        noise = sd_p[cols] * rng.standard_normal((n, len(cols)))
-        engagements[:, cols] += np.exp(creator[:, cols] + noise) * weights[k]
-    engagements *= posted
-    rate = _beta(rng, params.conversion_rate[pos], params.conversion_strength[pos], n)
+    live = posted.astype(float)
+    # log of the performance multiplier shared by the creator's posts in a draw; the -sd^2/2 makes E[post 1] = 1.
+    # Arrays are updated in place: at 100,000 draws each (draws, creators) temporary costs tens of milliseconds
+    creator = rng.standard_normal((n, c))
+    creator *= sd_c
+    creator -= (sd_c**2 + sd_p**2) / 2
+    weights = post_weights(top, params.post_decay)
+    performance = np.zeros((n, c))
+    first = performance
+    by_post = np.zeros((n, c, top)) if keep_posts else None
+    for k in range(top):
+        cols = np.flatnonzero(posts > k)  # creators booked for at least k + 1 posts
+        every = len(cols) == c
+        m = rng.standard_normal((n, len(cols)))
+        m *= sd_p if every else sd_p[cols]
+        m += creator if every else creator[:, cols]
+        np.exp(m, out=m)
+        if k == 0:
+            first = m * live
+        m *= weights[k]
+        if every:
+            performance += m
+        else:
+            performance[:, cols] += m
+        if by_post is not None:
+            by_post[:, cols, k] = m * live[:, cols]
+    performance *= live
+    scale = _beta_ratio(rng, params.rate_mean[pos], params.conversion_strength[pos], n)  # type: ignore[index]
+    scale *= params.conversions[pos]  # type: ignore[index]
+    eng = params.engagements[pos]
+    engagements = performance * eng
     total_weight = np.array([weights[:p].sum() for p in posts])
-    reach = posted * (params.reach[pos] * total_weight)
-    emv = posted * (params.emv_fixed[pos] * total_weight) + engagements * params.emv_per_engagement[pos]
-    spend = posted * (params.cost[pos] * posts)
+    reach = live * (params.reach[pos] * total_weight)
+    emv = engagements * params.emv_per_engagement[pos]
+    emv += live * (params.emv_fixed[pos] * total_weight)
+    spend = live * (params.cost[pos] * posts)
+    with np.errstate(divide="ignore"):
+        per_engagement = np.where(eng > 0, 1.0 / np.where(eng > 0, eng, 1.0), 0.0)
+    rate = scale * per_engagement
+    conversions = performance
+    conversions *= scale  # performance is not needed any more: reuse its memory
     notes: list[str] = []
-    ratio = (1 - params.no_show[pos]) / params.delivery_rate
-    if not np.allclose(ratio, 1.0):
+    ratio_live = (1 - params.no_show[pos]) / params.delivery_rate
+    if not np.allclose(ratio_live, 1.0):
         notes.append(
             f"The draws assume a {params.no_show[pos].max():.0%} chance that a creator does not post; the optimiser's "
             f"forecast assumes delivery_rate {params.delivery_rate:g}, so the mean of the draws is "
-            f"{float(ratio.mean()):.2f} x that forecast (set assumptions.delivery_rate to 1 - no_show to align them)."
+            f"{float(ratio_live.mean()):.2f} x that forecast (set assumptions.delivery_rate to 1 - no_show to align them)."
         )
+    unit = {"engagements": eng, "reach": params.reach[pos], "emv_fixed": params.emv_fixed[pos],
+            "emv_per_engagement": params.emv_per_engagement[pos]}  # fmt: skip
     return Draws(creator_ids=ids, posts=posts, posted=posted, engagements=engagements,
-                 conversions=engagements * rate, emv=emv, reach=reach, conversion_rate=rate, spend=spend, seed=seed,
-                 notes=notes)  # fmt: skip
+                 conversions=conversions, emv=emv, reach=reach, conversion_rate=rate, spend=spend, seed=seed,
+                 notes=notes, first_performance=first, conversion_scale=scale, post_performance=by_post, unit=unit,
+                 weights=weights)  # fmt: skip
 
 
-def _beta(rng: np.random.Generator, mean: np.ndarray, strength: np.ndarray, n: int) -> np.ndarray:
-    """(n, creators) Beta draws with the given means and strengths (alpha + beta); inf strength = fixed."""
-    fixed = ~np.isfinite(strength)
-    out = np.broadcast_to(mean, (n, len(mean))).copy()
-    cols = np.flatnonzero(~fixed)
+def _beta_ratio(rng: np.random.Generator, mean: np.ndarray, strength: np.ndarray, n: int) -> np.ndarray:
+    """(n, creators) Beta draws divided by their means (1 for a fixed rate: infinite strength or a zero mean)."""
+    out = np.ones((n, len(mean)))
+    cols = np.flatnonzero(np.isfinite(strength) & (mean > 0))
     if len(cols):
         a = mean[cols] * strength[cols]
         b = (1 - mean[cols]) * strength[cols]
         # Beta as a ratio of gammas: numpy's beta() is several times slower for large arrays
         x = rng.standard_gamma(a, size=(n, len(cols)))
         y = rng.standard_gamma(b, size=(n, len(cols)))
-        out[:, cols] = x / (x + y)
+        y += x
+        x /= y
+        x /= mean[cols]
+        if len(cols) == len(mean):
+            return x
+        out[:, cols] = x
     return out
 
 
