@@ -9,9 +9,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from optimizer.forecast import total_weight
 from optimizer.problem import Problem
 from optimizer.rules import extension_rules
+from optimizer.uncertainty import Draws
 
 REL_TOL = 1e-6
 
@@ -76,6 +79,51 @@ def roster_value(problem: Problem, roster: dict[str, int]) -> tuple[float, float
             if limit is None or o <= limit:
                 discount += o * min(float(first[a]), float(first[b]))
     return gross, discount
+
+
+def draw_values(problem: Problem, draws: Draws, roster: dict[str, int], metric: str | None = None) -> np.ndarray:
+    """Per-draw value of a roster: its creators' drawn values minus the pairwise overlap discount, draw by draw.
+
+    The discount is the model's (overlap x the smaller first-post value, for each chosen listed pair within
+    ``max_pairwise``) with each creator's *drawn* first-post value in that draw, so a no-show shares nothing.
+    Written as plain loops over the roster and its pairs, separately from the risk models' matrices
+    (`optimizer.risk`), which it checks.
+
+    Parameters
+    ----------
+    problem : Problem
+    draws : Draws
+        From `optimizer.uncertainty.sample`; must hold every creator of the roster with at least as many posts.
+    roster : dict
+        Creator id -> posts.
+    metric : str, optional
+        conversions, emv, engagements or reach (default: the scenario's value metric).
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per draw.
+    """
+    sc = problem.scenario
+    metric = metric or sc.value_metric
+    position = {cid: i for i, cid in enumerate(draws.creator_ids)}
+    totals = draws.metric(metric)
+    if all(int(draws.posts[position[c]]) == k for c, k in roster.items()):
+        value = totals[:, [position[c] for c in roster]].sum(axis=1)
+    else:  # the roster books fewer posts than were drawn (the risk models' draws hold every post a creator offers)
+        per_post = draws.per_post(metric)
+        value = np.zeros(len(totals))
+        for cid, posts in roster.items():
+            value += per_post[:, position[cid], :posts].sum(axis=1)
+    limit = sc.overlap_policy.max_pairwise
+    pairs = [(a, b, o) for a, b, o in _pairs_within(problem, roster) if o > 0 and (limit is None or o <= limit)]
+    if sc.overlap_policy.discount and pairs:
+        shared = sorted({position[c] for a, b, _ in pairs for c in (a, b)})
+        first = draws.first_post(metric, np.array(shared))
+        at = {p: j for j, p in enumerate(shared)}
+        for a, b, o in pairs:
+            value -= o * np.minimum(first[:, at[position[a]]], first[:, at[position[b]]])
+    return value
 
 
 def eligibility_violations(problem: Problem, cid: str, row: dict | None = None) -> list[str]:
