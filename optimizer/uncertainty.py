@@ -23,6 +23,11 @@ knows nothing of ``no_show``. So the mean of the draws is ``(1 - no_show) / deli
 equal to it when ``delivery_rate = 1 - no_show`` (e.g. 0.8 and 0.2, or 1.0 and 0), and 0.8 x it with the
 defaults. `Draws.notes` says so whenever they differ.
 
+**Keyed by creator id.** Each creator's draws come from their own random stream, seeded by the seed and the
+creator id (`creator_stream`): a creator's outcomes are the same whichever other creators are drawn with them,
+and the first k posts are the same however many posts are drawn after them. So a roster's draws are a subset
+of any larger draw with the same seed: the risk models, their checks and `roster simulate` see the same outcomes.
+
 The draws are per creator (matrices draws x creators), before any overlap discount, so a later step can
 apply the pairwise discount per draw, take quantiles of totals (conversions, EMV, CPA, ROI), or use the
 draws as scenarios of a CVaR programme. Creator effects are drawn independently across creators: the shared
@@ -31,6 +36,7 @@ uncertainty of the fitted group means is small next to them and is not propagate
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -318,50 +324,65 @@ def sample(
     if (posts < 1).any():
         raise ValueError("every creator on the roster needs at least 1 post")
     pos = params.index(ids)
-    rng = np.random.default_rng(seed)
     n, c = draws, len(ids)
     top = int(posts.max())
     sd_c, sd_p = params.sd_creator[pos], params.sd_post[pos]
-    posted = rng.random((n, c)) >= params.no_show[pos]
-    live = posted.astype(float)
-    # log of the performance multiplier shared by the creator's posts in a draw; the -sd^2/2 makes E[post 1] = 1.
-    # Arrays are updated in place: at 100,000 draws each (draws, creators) temporary costs tens of milliseconds
-    creator = rng.standard_normal((n, c))
-    creator *= sd_c
-    creator -= (sd_c**2 + sd_p**2) / 2
+    no_show = params.no_show[pos]
+    mean_rate = params.rate_mean[pos]  # type: ignore[index]
+    strength = params.conversion_strength[pos]
+    drawn_rate = np.isfinite(strength) & (mean_rate > 0)
     weights = post_weights(top, params.post_decay)
-    performance = np.zeros((n, c))
-    first = performance
-    by_post = np.zeros((n, c, top)) if keep_posts else None
-    for k in range(top):
-        cols = np.flatnonzero(posts > k)  # creators booked for at least k + 1 posts
-        every = len(cols) == c
-        m = rng.standard_normal((n, len(cols)))
-        m *= sd_p if every else sd_p[cols]
-        m += creator if every else creator[:, cols]
-        np.exp(m, out=m)
-        if k == 0:
-            first = m * live
-        m *= weights[k]
-        if every:
-            performance += m
-        else:
-            performance[:, cols] += m
-        if by_post is not None:
-            by_post[:, cols, k] = m * live[:, cols]
+    # filled creator by creator, each row contiguous; returned transposed as (draws, creators) views
+    posted = np.empty((c, n), dtype=bool)
+    first = np.empty((c, n))
+    performance = np.zeros((c, n))
+    ratio = np.ones((c, n))
+    by_post = np.zeros((c, top, n)) if keep_posts else None
+    for j, cid in enumerate(ids):
+        # each creator has its own stream, seeded by (seed, creator id): the creator's draws do not depend on who
+        # else is drawn, nor on how many posts are drawn after theirs (creator-level draws come first, then posts)
+        rng = creator_stream(seed, cid)
+        posted[j] = rng.random(n) >= no_show[j]
+        # log of the performance multiplier shared by the creator's posts; the -sd^2/2 makes E[post 1] = 1
+        creator = rng.standard_normal(n)
+        creator *= sd_c[j]
+        creator -= (sd_c[j] ** 2 + sd_p[j] ** 2) / 2
+        if drawn_rate[j]:
+            # Beta as a ratio of gammas (numpy's beta() is several times slower), divided by its mean
+            x = rng.standard_gamma(mean_rate[j] * strength[j], n)
+            y = rng.standard_gamma((1 - mean_rate[j]) * strength[j], n)
+            y += x
+            x /= y
+            x /= mean_rate[j]
+            ratio[j] = x
+        for k in range(int(posts[j])):
+            m = rng.standard_normal(n)
+            m *= sd_p[j]
+            m += creator
+            np.exp(m, out=m)
+            if k == 0:
+                first[j] = m
+            m *= weights[k]
+            performance[j] += m
+            if by_post is not None:
+                by_post[j, k] = m
+    live = posted.astype(float)
+    first *= live
     performance *= live
-    scale = _beta_ratio(rng, params.rate_mean[pos], params.conversion_strength[pos], n)  # type: ignore[index]
-    scale *= params.conversions[pos]  # type: ignore[index]
+    if by_post is not None:
+        by_post *= live[:, None, :]
+    scale = ratio
+    scale *= params.conversions[pos][:, None]  # type: ignore[index]
     eng = params.engagements[pos]
-    engagements = performance * eng
+    engagements = performance * eng[:, None]
     total_weight = np.array([weights[:p].sum() for p in posts])
-    reach = live * (params.reach[pos] * total_weight)
-    emv = engagements * params.emv_per_engagement[pos]
-    emv += live * (params.emv_fixed[pos] * total_weight)
-    spend = live * (params.cost[pos] * posts)
+    reach = live * (params.reach[pos] * total_weight)[:, None]
+    emv = engagements * params.emv_per_engagement[pos][:, None]
+    emv += live * (params.emv_fixed[pos] * total_weight)[:, None]
+    spend = live * (params.cost[pos] * posts)[:, None]
     with np.errstate(divide="ignore"):
         per_engagement = np.where(eng > 0, 1.0 / np.where(eng > 0, eng, 1.0), 0.0)
-    rate = scale * per_engagement
+    rate = scale * per_engagement[:, None]
     conversions = performance
     conversions *= scale  # performance is not needed any more: reuse its memory
     notes: list[str] = []
@@ -374,29 +395,23 @@ def sample(
         )
     unit = {"engagements": eng, "reach": params.reach[pos], "emv_fixed": params.emv_fixed[pos],
             "emv_per_engagement": params.emv_per_engagement[pos]}  # fmt: skip
-    return Draws(creator_ids=ids, posts=posts, posted=posted, engagements=engagements,
-                 conversions=conversions, emv=emv, reach=reach, conversion_rate=rate, spend=spend, seed=seed,
-                 notes=notes, first_performance=first, conversion_scale=scale, post_performance=by_post, unit=unit,
+    return Draws(creator_ids=ids, posts=posts, posted=posted.T, engagements=engagements.T,
+                 conversions=conversions.T, emv=emv.T, reach=reach.T, conversion_rate=rate.T, spend=spend.T, seed=seed,
+                 notes=notes, first_performance=first.T, conversion_scale=scale.T,
+                 post_performance=None if by_post is None else by_post.transpose(2, 0, 1), unit=unit,
                  weights=weights)  # fmt: skip
 
 
-def _beta_ratio(rng: np.random.Generator, mean: np.ndarray, strength: np.ndarray, n: int) -> np.ndarray:
-    """(n, creators) Beta draws divided by their means (1 for a fixed rate: infinite strength or a zero mean)."""
-    out = np.ones((n, len(mean)))
-    cols = np.flatnonzero(np.isfinite(strength) & (mean > 0))
-    if len(cols):
-        a = mean[cols] * strength[cols]
-        b = (1 - mean[cols]) * strength[cols]
-        # Beta as a ratio of gammas: numpy's beta() is several times slower for large arrays
-        x = rng.standard_gamma(a, size=(n, len(cols)))
-        y = rng.standard_gamma(b, size=(n, len(cols)))
-        y += x
-        x /= y
-        x /= mean[cols]
-        if len(cols) == len(mean):
-            return x
-        out[:, cols] = x
-    return out
+def creator_stream(seed: int, creator_id: str) -> np.random.Generator:
+    """The random stream of one creator's draws: seeded by the seed and a stable hash of the creator id.
+
+    Examples
+    --------
+    >>> float(creator_stream(0, "c-1").random()) == float(creator_stream(0, "c-1").random())
+    True
+    """
+    key = int.from_bytes(hashlib.blake2b(str(creator_id).encode("utf-8"), digest_size=8).digest(), "little")
+    return np.random.default_rng(np.random.SeedSequence([int(seed) % 2**64, key]))
 
 
 def point_forecast(problem: Problem, roster: dict[str, int], metric: str) -> pd.Series:
