@@ -168,7 +168,8 @@ def result_from_dir(result_dir: Path, scenario: Path | None = None) -> Result:
     return Result(problem, doc.status, doc.posts, outcome, check, message=doc.message,
                   settings={"solver": doc.solver.name, "time_limit": doc.solver.time_limit,
                             "gap": doc.solver.gap_setting},
-                  binding=[b.model_dump() for b in doc.binding_rules])  # fmt: skip
+                  binding=[b.model_dump() for b in doc.binding_rules],
+                  risk=data.get("risk"))  # fmt: skip
 
 
 # --- the shared context ------------------------------------------------------------------------

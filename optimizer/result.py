@@ -21,6 +21,7 @@ from optimizer.problem import Problem
 from optimizer.reduce import Reduction
 from optimizer.resultdoc import ResultDoc
 from optimizer.returns import return_flags
+from optimizer.risk import describe as describe_objective
 from optimizer.scenario import OBJECTIVES
 from optimizer.solve import SolveOutcome
 from optimizer.verify import Verification
@@ -64,6 +65,7 @@ class Result:
     binding: list[dict[str, str]] = field(default_factory=list)
     reduction: Reduction | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    risk: dict[str, Any] | None = None  # risk-aware vs expected-value roster on fresh draws (optimizer.risk)
 
     @property
     def exit_code(self) -> int:
@@ -164,8 +166,17 @@ class Result:
         value = v.value if v else None
         if sc.mode == "min_cost":
             objective, objective_value = "cost", (total_cost if self.roster else None)
+        elif sc.risk is not None:
+            # the risk objective (CVaR or robust value of the sampled outcomes): what the bound and gap are about
+            objective, objective_value = sc.objective, (v.risk_value if v else None)
         else:
             objective, objective_value = sc.objective, value
+        bound = _num(o.bound) if o and o.has_solution else None
+        gap = _num(o.gap) if o and o.has_solution else None
+        if sc.risk is not None and bound is not None and objective_value is not None:
+            # measured against the recomputed risk objective, which may exceed the solver's own figure for a
+            # roster that is not proven optimal
+            gap = abs(bound - objective_value) / max(abs(objective_value), 1e-9)
         conversions = totals["conversions"]
         aov = sc.assumptions.average_order_value
         cpa = (total_cost / conversions) if conversions > 0 else None
@@ -180,10 +191,10 @@ class Result:
             "message": self.message,
             "mode": sc.mode,
             "objective": objective,
-            "objective_unit": sc.currency if objective == "cost" else UNITS[objective],
+            "objective_unit": sc.currency if objective == "cost" else describe_objective(p),
             "objective_value": _num(objective_value),
-            "bound": _num(o.bound) if o and o.has_solution else None,
-            "gap": _num(o.gap) if o and o.has_solution else None,
+            "bound": bound,
+            "gap": gap,
             "budget": sc.budget,
             "min_spend": sc.min_spend,
             "currency": sc.currency,
@@ -251,6 +262,8 @@ class Result:
             },
             "return_flags": return_flags({"roi": roi, "emv_per_dollar": emv_per_dollar}) if self.roster else [],
         }
+        if self.risk is not None:
+            doc["risk"] = self.risk
         return ResultDoc.model_validate(doc)
 
 

@@ -310,6 +310,63 @@ class Assumptions(_Strict):
         return self
 
 
+class RiskSettings(_Strict):
+    """Choose the roster for a bad outcome, not only for the average (`optimizer.risk`).
+
+    ``cvar`` maximises the mean of the worst (1 - alpha) share of `draws` sampled outcomes of the objective
+    (Rockafellar-Uryasev); ``robust`` maximises the objective when at most `gamma` creators fall to their P10 at
+    once (Bertsimas-Sim). Both are solved to proven optimality for the sampled problem; result.json's `risk`
+    compares the roster with the expected-value roster on fresh draws.
+    """
+
+    method: Literal["cvar", "robust"] = Field(
+        ..., description="cvar: best mean of the worst outcomes; robust: best value when gamma creators disappoint."
+    )
+    alpha: float = Field(
+        0.9,
+        gt=0,
+        lt=1,
+        description="cvar: maximise the mean of the worst (1 - alpha) share of the draws (0.9: worst 10%).",
+    )
+    gamma: float = Field(
+        2.0,
+        ge=0,
+        le=MAX_POSTS,
+        description="robust: at most this many creators fall to their P10 at once (a fraction lets one fall part way).",
+    )
+    draws: int = Field(
+        200,
+        ge=10,
+        le=5000,
+        description="Sampled outcomes the model is built on (cvar: one row each; robust: each creator's mean and P10).",
+    )
+    seed: int = Field(0, ge=0, description="Seed of the sampled outcomes (same seed, same roster).")
+    evaluation_draws: int = Field(
+        10_000,
+        ge=100,
+        le=1_000_000,
+        description="Fresh outcomes on which the risk-aware and expected-value rosters are compared.",
+    )
+    evaluation_seed: int | None = Field(
+        None, ge=0, description="Seed of the fresh outcomes (default: seed + 1, so they are out of sample)."
+    )
+
+    @model_validator(mode="after")
+    def _own_keys(self) -> RiskSettings:
+        # compared with the default, not with what was typed, so that a dumped and reloaded scenario still loads
+        other = {"cvar": "gamma", "robust": "alpha"}[self.method]
+        if getattr(self, other) != type(self).model_fields[other].default:
+            raise ValueError(f"{other} does not apply to method {self.method} (alpha is for cvar, gamma for robust)")
+        if self.evaluation_seed is not None and self.evaluation_seed == self.seed:
+            raise ValueError("evaluation_seed equals seed: the comparison would not be out of sample")
+        return self
+
+    @property
+    def fresh_seed(self) -> int:
+        """Seed of the out-of-sample draws."""
+        return self.seed + 1 if self.evaluation_seed is None else self.evaluation_seed
+
+
 class Target(_Strict):
     """Reach at least this much expected value at the lowest cost (give exactly one)."""
 
@@ -444,6 +501,9 @@ class Scenario(_Strict):
         description="Spreads and no-show chance for sampling outcomes (`optimizer.uncertainty`); the point "
         "forecast and the optimum do not use them.",
     )
+    risk: RiskSettings | None = Field(
+        None, description="Risk-aware roster: maximise the CVaR of the objective, or its Bertsimas-Sim robust value."
+    )
     baselines: Baselines | None = Field(None, description="Alternatives for the report to compare with.")
     columns: dict[str, str] = Field(
         default_factory=dict,
@@ -502,6 +562,9 @@ class Scenario(_Strict):
             raise ValueError(f"min_spend ({self.min_spend:g}) is greater than the budget ({self.budget:g})")
         if self.roster.max_creator_budget_share is not None and self.budget is None:
             raise ValueError("roster.max_creator_budget_share needs a budget")
+        if self.risk is not None and self.target is not None:
+            raise ValueError("risk: chooses the best roster for a bad outcome under the budget; it cannot be combined "
+                             "with target: (the cheapest roster reaching an expected value)")  # fmt: skip
         if self.overlap is None and (self.overlap_policy.max_pairwise is not None or self.overlap_policy.discount):
             raise ValueError("overlap_policy needs an overlap file (key 'overlap')")
         return self

@@ -14,7 +14,7 @@ import numpy as np
 from optimizer.forecast import total_weight
 from optimizer.problem import Problem
 from optimizer.rules import extension_rules
-from optimizer.uncertainty import Draws
+from optimizer.uncertainty import Draws, creator_params, sample
 
 REL_TOL = 1e-6
 
@@ -45,6 +45,7 @@ class Verification:
     discount: float = 0.0
     total_cost: float = 0.0
     complete: bool = True  # False when the roster itself was unreadable, so nothing was recomputed
+    risk_value: float | None = None  # the risk objective on the sampled draws, for a scenario with a risk block
 
 
 def _over(amount: float, limit: float) -> bool:
@@ -124,6 +125,81 @@ def draw_values(problem: Problem, draws: Draws, roster: dict[str, int], metric: 
         for a, b, o in pairs:
             value -= o * np.minimum(first[:, at[position[a]]], first[:, at[position[b]]])
     return value
+
+
+def lower_tail_mean(values: np.ndarray, share: float) -> float:
+    """The mean of the worst ``share`` of the values (the lower-tail CVaR), by sorting.
+
+    When share x n is not whole, the next value counts with the fractional weight, which is what the
+    Rockafellar-Uryasev programme's optimum equals on a discrete sample.
+
+    Examples
+    --------
+    >>> lower_tail_mean(np.array([5.0, 1.0, 3.0, 2.0]), 0.5)  # the worst two: 1 and 2
+    1.5
+    >>> lower_tail_mean(np.array([5.0, 1.0, 3.0, 2.0]), 0.375)  # 1.5 draws: 1, and half of 2
+    1.3333333333333333
+    """
+    ordered = np.sort(np.asarray(values, dtype=float))
+    k = share * len(ordered)
+    whole = min(int(np.floor(k + 1e-9)), len(ordered))
+    total = ordered[:whole].sum()
+    if whole < len(ordered) and k - whole > 1e-9:
+        total += (k - whole) * ordered[whole]
+    return float(total / k)
+
+
+def risk_objective(problem: Problem, roster: dict[str, int], draws: Draws | None = None) -> float:
+    """The risk objective of a roster on the scenario's sampled draws (``risk:``), recomputed from the draws.
+
+    Independent of the risk models' matrices (`optimizer.risk`): the draws are taken again (each creator's
+    depend only on the seed and the creator), each draw's value comes from `draw_values`, and then
+
+    - cvar: the mean of the worst (1 - alpha) share of the draws (`lower_tail_mean`);
+    - robust: the nominal value (each creator's mean over the draws, minus the overlap discount on the mean
+      first-post values) minus the largest total shortfall to P10 of at most gamma creators.
+
+    Parameters
+    ----------
+    problem : Problem
+    roster : dict
+        Creator id -> posts (every creator eligible).
+    draws : Draws, optional
+        The scenario's draws of at least these creators and posts (drawn again when not given).
+    """
+    r = problem.scenario.risk
+    if r is None:
+        raise ValueError("the scenario has no risk block")
+    if not roster:
+        return 0.0
+    if draws is None:
+        draws = sample(creator_params(problem), roster, draws=r.draws, seed=r.seed, keep_posts=r.method == "robust")
+    if r.method == "cvar":
+        return lower_tail_mean(draw_values(problem, draws, roster), 1 - r.alpha)
+    sc = problem.scenario
+    metric = sc.value_metric
+    position = {cid: i for i, cid in enumerate(draws.creator_ids)}
+    per_post = draws.per_post(metric)
+    nominal = 0.0
+    shortfall = []
+    first_mean = {}
+    for cid, posts in roster.items():
+        total = per_post[:, position[cid], :posts].sum(axis=1)
+        mean = float(total.mean())
+        nominal += mean
+        shortfall.append(max(0.0, mean - float(np.quantile(total, 0.1))))
+        first_mean[cid] = float(per_post[:, position[cid], 0].mean())
+    if sc.overlap_policy.discount:
+        limit = sc.overlap_policy.max_pairwise
+        for a, b, o in _pairs_within(problem, roster):
+            if o > 0 and (limit is None or o <= limit):
+                nominal -= o * min(first_mean[a], first_mean[b])
+    worst = sorted(shortfall, reverse=True)
+    whole = min(int(r.gamma), len(worst))
+    loss = sum(worst[:whole])
+    if whole < len(worst):
+        loss += (r.gamma - whole) * worst[whole]
+    return nominal - loss
 
 
 def eligibility_violations(problem: Problem, cid: str, row: dict | None = None) -> list[str]:

@@ -65,7 +65,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_report_files_for_every_bundled_scenario(reports) -> None:
-    assert len(reports) == len(BUNDLED) == 5  # crossfit, eco-fashion, instagram-history, skincare x2
+    assert len(reports) == len(BUNDLED) == 6  # crossfit, eco-fashion, instagram-history x2, skincare x2
     for folder in reports.values():
         for name in ("result.json", "roster.csv", "report.html", "allocation.xlsx", "summary.md"):
             assert (folder / name).stat().st_size > 0, (folder, name)
@@ -133,7 +133,8 @@ def test_report_renders_in_headless_chromium(reports, tmp_path: Path) -> None:
 
 def test_optimum_beats_every_feasible_baseline_in_bundled_scenarios() -> None:
     compared = 0
-    for scenario in [s for s in BUNDLED if "target" not in s.name]:
+    # the guarantee is for the expected-value optimum: a risk-aware roster gives up expected value on purpose
+    for scenario in [s for s in BUNDLED if "target" not in s.name and s.name != "risk.yaml"]:
         problem = load_problem(scenario)
         result = optimize(problem)
         baselines = compute_baselines(problem)
