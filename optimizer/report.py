@@ -25,6 +25,7 @@ from optimizer.forecast import UNITS, total_weight
 from optimizer.formatting import money, num, pct
 from optimizer.frontier import FrontierPoint, frontier
 from optimizer.model import build_model
+from optimizer.outlook import Outlook, outlook
 from optimizer.output import neutralise, write_files
 from optimizer.parallel import run_all
 from optimizer.problem import Problem, load_problem
@@ -49,6 +50,8 @@ class Report:
     frontier: list[FrontierPoint]
     lost_without: dict[str, float | None] = field(default_factory=dict)
     replacements: dict[str, str] = field(default_factory=dict)
+    outlook: Outlook | None = None  # P10-P90 ranges, the distribution, the risk comparison, the calibration
+    notes: list[str] = field(default_factory=list)
 
 
 def default_budgets(budget: float) -> list[float]:
@@ -112,8 +115,18 @@ def build_report(
         row["conversions"] = conversions
         row["cpa"] = row["cost"] / conversions if conversions else None
         baselines.append(row)
+    notes: list[str] = []
+    if problem.scenario.risk is not None:
+        # re-solves of a risk model optimise the risk objective while the frontier and the explanations score
+        # expected value: the comparison section answers what a risk-aware roster costs instead
+        explain, budgets_wanted = False, False
+        notes.append("Risk-aware roster: the budget frontier and the value lost without each creator are expected-value "
+                     "figures and are not computed for it; the risk-aware vs expected-value comparison shows what the "
+                     "risk objective costs in expected value.")  # fmt: skip
+    else:
+        budgets_wanted = True
     points: list[FrontierPoint] = []
-    if problem.scenario.mode == "maximise" and problem.scenario.budget:
+    if budgets_wanted and problem.scenario.mode == "maximise" and problem.scenario.budget:
         todo = budgets or default_budgets(problem.scenario.budget)
 
         def tick(done: int, total: int) -> None:
@@ -130,7 +143,7 @@ def build_report(
         for cid, e in zip(ids, answers):
             lost[cid] = None if e.value_change is None else -e.value_change
             repl[cid] = ", ".join(e.replacements)
-    return Report(doc, problem, baselines, points, lost, repl)
+    return Report(doc, problem, baselines, points, lost, repl, outlook(problem, doc), notes)
 
 
 def _explain_job(shared: tuple, cid: str):
@@ -236,6 +249,8 @@ def _context(rep: Report) -> dict[str, Any]:
         "creators": d["roster_size"], "posts": d["total_posts"], "overlap_discount": d["overlap_discount"],
         "aov": p.scenario.assumptions.average_order_value, "funnel": d["units"].get("conversion_funnel", ""),
         "flags": d.get("return_flags") or [],
+        "ranges": {k: rep.outlook.range_of(k) for k in (metric, "conversions", "emv", "cpa", "roi", "spend")}
+        if rep.outlook else {},
     }  # fmt: skip
     fr = [pt.to_dict() for pt in rep.frontier]
     charts = {
@@ -253,7 +268,13 @@ def _context(rep: Report) -> dict[str, Any]:
         "frontier": line_chart([r["budget"] for r in fr], [r["value"] for r in fr], "Budget frontier: the optimum at each budget",
                                f"budget ({cur})", f"expected {metric}", marker=d["budget"]) if fr else "",
     }  # fmt: skip
+    u = rep.outlook
+    if u is not None:
+        charts["outcome"] = u.chart
+        if u.comparison:
+            charts["comparison"] = u.comparison["chart"]
     return {"d": d, "h": headline, "roster": roster, "tiers": tiers, "overlaps": overlaps, "baselines": rep.baselines,
+            "u": u, "report_notes": rep.notes,
             "frontier": fr, "assumptions": _assumptions(p), "charts": charts, "cur": cur, "metric": metric,
             "loss_label": "extra cost without" if p.scenario.mode == "min_cost" else "lost without",
             "loss_meaning": (f"the extra cost ({cur}) of reaching the target if that creator is removed"
@@ -302,7 +323,9 @@ def render_markdown(rep: Report) -> str:
              f"- ROI: {pct(h['roi'])}" + (f" at {money(h['aov'], cur)} per order" if h["aov"] else " (set assumptions.average_order_value)"),
              *[f"- **{'Warning' if f['level'] == 'warning' else 'Note'}**: {_md_cell(f['message'])}" for f in h["flags"]],
              f"- Conversion funnel: {_md_cell(h['funnel'])}",
-             f"- Proof: {d['solver']['name']} {d['status']}, bound {num(d['bound'])}, gap {pct(d['gap'])}; "
+             *_md_ranges(c),
+             f"- Proof: {d['solver']['name']} {d['status']}, bound {num(d['bound'])}"
+             f"{' (on the risk objective ' + num(d['objective_value']) + ', not on the mean)' if d.get('risk') else ''}, gap {pct(d['gap'])}; "
              f"independent verification {'passed' if d['verification']['passed'] else 'FAILED'}", "",
              "## Roster", "", f"| creator | handle | platform | niche | posts | cost | expected value | {c['loss_label']} |",
              "|---|---|---|---|---:|---:|---:|---:|"]  # fmt: skip
@@ -332,12 +355,46 @@ def render_markdown(rep: Report) -> str:
         for r in c["frontier"]:
             lines.append(f"| {money(r['budget'], cur)} | {r['status']} | {num(r['value'])} | {money(r['cost'], cur)} | {r['creators']} | "
                          f"{money(r['cpa'], cur)} | {num(r['marginal_value_per_1000'])} |")  # fmt: skip
+    lines += _md_outlook(c)
     lines += ["", "## Assumptions", "", "| parameter | value | source |", "|---|---|---|"]
     for a in c["assumptions"]:
         lines.append(f"| {a['parameter']} | {_md_cell(a['value'])} | {a['source']} |")
     for note in d["notes"]:
         lines.append(f"\n> {_md_cell(note)}")
     return "\n".join(lines) + "\n"
+
+
+def _md_ranges(c: dict[str, Any]) -> list[str]:
+    """Headline P10-P90 ranges from the report's simulation, one Markdown bullet."""
+    u, h, cur = c["u"], c["h"], _md_cell(c["cur"])
+    if u is None:
+        return []
+    r = h["ranges"]
+    parts = [f"{h['value_metric']} {num(r[h['value_metric']][0])} to {num(r[h['value_metric']][1])}",
+             f"CPA {money(r['cpa'][0], cur)} to {money(r['cpa'][1], cur)}"]  # fmt: skip
+    if h["roi"] is not None:
+        parts.append(f"ROI {pct(r['roi'][0])} to {pct(r['roi'][1])}")
+    return [f"- Simulated P10-P90 ({u.simulation.draws:,} draws, seed {u.simulation.seed}): " + "; ".join(parts)]
+
+
+def _md_outlook(c: dict[str, Any]) -> list[str]:
+    """The risk comparison and the calibration summary, as Markdown sections."""
+    u = c["u"]
+    lines: list[str] = []
+    if u is None:
+        return lines
+    if u.comparison:
+        cmp = u.comparison
+        lines += ["", "## Risk-aware vs expected-value roster", "", _md_cell(cmp["title"]), "",
+                  "| roster | mean | P10 | P50 | P90 | risk objective | expected value | creators |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for r in cmp["rows"]:
+            lines.append(f"| {r['name']} | {num(r['mean'])} | {num(r['p10'])} | {num(r['p50'])} | {num(r['p90'])} | "
+                         f"{num(r['risk_objective'])} | {num(r['expected_value'])} | {r['creators']} |")  # fmt: skip
+        lines += ["", cmp["price"]]
+    if u.calibration:
+        lines += ["", "## Calibration", ""] + [f"- {k}: {_md_cell(v)}" for k, v in u.calibration["facts"]]
+    return lines
 
 
 def _xlsx_text(value: Any) -> Any:
@@ -347,7 +404,8 @@ def _xlsx_text(value: Any) -> Any:
 
 
 def render_xlsx(rep: Report) -> bytes:
-    """allocation.xlsx: Summary, Roster, By niche, By platform, Baselines, Frontier, Assumptions (real numbers, formatted)."""
+    """allocation.xlsx: Summary, Roster, By niche, By platform, Baselines, Frontier, Assumptions, Uncertainty (real
+    numbers, formatted)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -422,6 +480,9 @@ def render_xlsx(rep: Report) -> bytes:
     sheet("Assumptions", ["parameter", "value", "source", "meaning"],
           [[a["parameter"], a["value"], a["source"], a["meaning"]]
            for a in c["assumptions"]], {})  # fmt: skip
+    if c["u"] is not None:
+        rows = c["u"].sheet_rows()
+        sheet("Uncertainty", rows[0], rows[1:], {k: "#,##0.00" for k in range(2, 9)})
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
