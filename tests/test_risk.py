@@ -159,14 +159,16 @@ def test_reduction_keeps_the_risk_optimum() -> None:
         if plain.roster:
             assert reduced.verification.risk_value == pytest.approx(plain.verification.risk_value, rel=1e-6, abs=1e-6)
         r = reduced.reduction
+        method = sc["risk"]["method"]
         work["runs"] = work.get("runs", 0) + 1
-        work[sc["risk"]["method"]] = work.get(sc["risk"]["method"], 0) + 1
+        work[method] = work.get(method, 0) + 1
         if r is not None and r.kept < r.creators:
-            work["fixed"] = work.get("fixed", 0) + 1
+            work[f"fixed {method}"] = work.get(f"fixed {method}", 0) + 1
 
     check()
     assert work.get("runs", 0) >= 12 and work.get("cvar", 0) >= 4 and work.get("robust", 0) >= 4, work
-    assert work.get("fixed", 0) >= 4, work
+    # the proof did work on both models (a reduction that gives up keeps the optimum trivially)
+    assert work.get("fixed cvar", 0) >= 2 and work.get("fixed robust", 0) >= 2, work
 
 
 def test_the_risk_models_use_the_extension_points() -> None:
