@@ -13,6 +13,7 @@ benchmarks/simulate.md. This is a benchmark, not a timed test: a loaded machine 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from pathlib import Path
@@ -43,6 +44,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--write", action="store_true", help="write benchmarks/simulate.md")
     args = parser.parse_args()
+    load = os.getloadavg()[0]  # the cores may be shared: a loaded machine gives slower figures
     problem = load_problem(SCENARIO)
     roster = roster_of(problem, args.creators)
     within = problem.overlap["a"].isin(roster) & problem.overlap["b"].isin(roster)
@@ -64,7 +66,8 @@ def main() -> None:
         text = (f"# Simulation benchmark\n\nMachine: {machine()}  \nCommit: {commit()}  \nDate: {time.strftime('%Y-%m-%d')}\n\n"
                 "`python benchmarks/simulate.py --write`: `optimizer.simulate.simulate` in-process (sampling, the overlap "
                 "discount in every draw, percentiles of every figure) on the bundled eco-fashion pool; "
-                f"{args.repeat} repeats, seeds 0-{args.repeat - 1}. Target: 100,000 draws of 50 creators in under 2 s.\n\n"
+                f"{args.repeat} repeats, seeds 0-{args.repeat - 1}; load average {load:.2f} when it started. "
+                "Target: 100,000 draws of 50 creators in under 2 s.\n\n"
                 "| draws | creators | listed pairs among them | best s | median s | worst s | peak MB (process) |\n"
                 "|---:|---:|---:|---:|---:|---:|---:|\n" + line + "\n")  # fmt: skip
         (HERE / "simulate.md").write_text(text)
