@@ -12,13 +12,26 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from optimizer.forecast import total_weight
 from optimizer.problem import Problem
 from optimizer.resultdoc import ResultDoc, schema_problems
+from optimizer.returns import return_flags
 from optimizer.scenario import LIMIT_STATS, OBJECTIVES
-from optimizer.verify import REL_TOL, Verification, audience_reach, column_total, roster_value, verify_roster
+from optimizer.uncertainty import creator_params, sample
+from optimizer.verify import (
+    REL_TOL,
+    Verification,
+    audience_reach,
+    column_total,
+    draw_values,
+    lower_tail_mean,
+    risk_objective,
+    roster_value,
+    verify_roster,
+)
 
 # Figures written rounded to the cent (total_cost, group costs) are compared within half a cent.
 CENT = 0.005 + 1e-9
@@ -121,7 +134,61 @@ def audit_result(problem: Problem, data: dict[str, Any]) -> Verification:
     _sections(problem, data, roster, check, claims)
     passed = not claims.bad
     return Verification(passed, claims.bad, claims.checks, check.value, check.value_before_discount, check.discount,
-                        check.total_cost)  # fmt: skip
+                        check.total_cost, risk_value=check.risk_value)  # fmt: skip
+
+
+def _fresh(problem: Problem, roster: dict[str, int]) -> dict[str, float]:
+    """A roster's objective metric on the out-of-sample draws: mean, P10, P50, P90 and (cvar) the CVaR."""
+    r = problem.scenario.risk
+    draws = sample(creator_params(problem), roster, draws=r.evaluation_draws, seed=r.fresh_seed)  # type: ignore[union-attr]
+    values = draw_values(problem, draws, roster)
+    q = np.quantile(values, [0.1, 0.5, 0.9])
+    out = {"mean": float(values.mean()), "p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
+    if r.method == "cvar":  # type: ignore[union-attr]
+        out["cvar"] = lower_tail_mean(values, 1 - r.alpha)  # type: ignore[union-attr]
+    return out
+
+
+def _risk_comparison(problem: Problem, claimed: Any, roster: dict[str, int], check: Verification,
+                     claims: _Claims) -> None:  # fmt: skip
+    """The ``risk`` block: settings as in the scenario, both rosters' figures recomputed on the fresh draws."""
+    r = problem.scenario.risk
+    claims.checks.append("risk-aware and expected-value rosters re-measured on the out-of-sample draws")
+    if not isinstance(claimed, dict):
+        claims.bad.append("risk: not an object")
+        return
+    for key, actual in (
+        ("method", r.method),
+        ("draws", r.draws),
+        ("seed", r.seed),  # type: ignore[union-attr]
+        ("evaluation", {"draws": r.evaluation_draws, "seed": r.fresh_seed}),
+    ):  # type: ignore[union-attr]
+        claims.equal(f"risk.{key}", claimed.get(key), actual)
+    mine = claimed.get("risk_aware") if isinstance(claimed.get("risk_aware"), dict) else {}
+    fresh = _fresh(problem, roster)
+    for name, actual in {**fresh, "risk_objective": check.risk_value, "expected_value": check.value}.items():
+        claims.same(f"risk.risk_aware.{name}", mine.get(name), actual)
+    theirs = claimed.get("expected_value_roster")
+    if theirs is None:
+        return
+    other = theirs.get("roster") if isinstance(theirs, dict) else None
+    if not isinstance(other, dict) or not other:
+        claims.bad.append("risk.expected_value_roster.roster: missing or empty")
+        return
+    ev_check = verify_roster(problem, {str(k): v for k, v in other.items()})
+    if not ev_check.passed:
+        claims.bad += [f"risk.expected_value_roster: {v}" for v in ev_check.violations]
+        return
+    ev_roster = {str(k): int(v) for k, v in other.items()}
+    ev_fresh = _fresh(problem, ev_roster)
+    figures = {**ev_fresh, "risk_objective": risk_objective(problem, ev_roster), "expected_value": ev_check.value}
+    for name, actual in figures.items():
+        claims.same(f"risk.expected_value_roster.{name}", theirs.get(name), actual)
+    price = claimed.get("price_of_robustness")
+    if isinstance(price, dict):
+        claims.same("risk.price_of_robustness.mean_given_up", price.get("mean_given_up"),
+                    ev_fresh["mean"] - fresh["mean"])  # fmt: skip
+        claims.same("risk.price_of_robustness.p10_gained", price.get("p10_gained"), fresh["p10"] - ev_fresh["p10"])
 
 
 def _figures(problem: Problem, data: dict[str, Any], roster: dict[str, int], check: Verification,
@@ -151,8 +218,16 @@ def _figures(problem: Problem, data: dict[str, Any], roster: dict[str, int], che
     claims.same("value_before_overlap_discount", data.get("value_before_overlap_discount"), check.value_before_discount)
     claims.same("overlap_discount", data.get("overlap_discount"), check.discount)
     claims.same("total_cost", data.get("total_cost"), total, CENT)
-    claims.same("objective_value", data.get("objective_value"), total if sc.mode == "min_cost" else value,
-                CENT if sc.mode == "min_cost" else 0.0)  # fmt: skip
+    if sc.risk is not None and sc.mode == "maximise":
+        # a risk model's objective is its CVaR or robust value on the sampled draws, recomputed from the draws
+        check.risk_value = risk_objective(problem, roster)
+        claims.checks.append(f"the {sc.risk.method} objective recomputed from {sc.risk.draws:,} sampled draws")
+        claims.same("objective_value", data.get("objective_value"), check.risk_value)
+        if data.get("risk") is not None:
+            _risk_comparison(problem, data["risk"], roster, check, claims)
+    else:
+        claims.same("objective_value", data.get("objective_value"), total if sc.mode == "min_cost" else value,
+                    CENT if sc.mode == "min_cost" else 0.0)  # fmt: skip
     claims.same("roster_size", data.get("roster_size"), len(roster))
     claims.same("total_posts", data.get("total_posts"), sum(roster.values()))
     claims.same("budget_used_share", data.get("budget_used_share"), total / sc.budget if sc.budget else None)
@@ -163,8 +238,21 @@ def _figures(problem: Problem, data: dict[str, Any], roster: dict[str, int], che
     conversions = totals["conversions"]
     aov = sc.assumptions.average_order_value
     claims.same("cpa", data.get("cpa"), total / conversions if conversions > 0 else None)
-    claims.same("emv_per_dollar", data.get("emv_per_dollar"), totals["emv"] / total if total > 0 else None)
-    claims.same("roi", data.get("roi"), (conversions * aov - total) / total if aov and total > 0 else None)
+    roi = (conversions * aov - total) / total if aov and total > 0 else None
+    emv_per_dollar = totals["emv"] / total if total > 0 else None
+    claims.same("emv_per_dollar", data.get("emv_per_dollar"), emv_per_dollar)
+    claims.same("roi", data.get("roi"), roi)
+    if "return_flags" in data:  # optional: files written before it existed have none
+        claims.checks.append("return figures outside their published range are flagged, and only those")
+        want = return_flags({"roi": roi, "emv_per_dollar": emv_per_dollar})
+        got = data.get("return_flags")
+        got_names = [f.get("figure") for f in got if isinstance(f, dict)] if isinstance(got, list) else None
+        if got_names != [f["figure"] for f in want]:
+            claims.bad.append(f"return_flags: flags {got_names!r}, the recomputed figures flag "
+                              f"{[f['figure'] for f in want]!r}")  # fmt: skip
+        else:
+            for flag, expected in zip(got, want):
+                claims.same(f"return_flags[{expected['figure']}].value", flag.get("value"), expected["value"])
     for key, groups in (("niche", _groups(problem, per, "niche")), ("platform", _groups(problem, per, "platform"))):
         rows = data.get(f"by_{key}")
         rows = {str(r.get(key)): r for r in rows if isinstance(r, dict)} if isinstance(rows, list) else {}

@@ -5,6 +5,7 @@ Each function returns an ``<svg>`` string sized by its arguments; text from a po
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
@@ -144,5 +145,70 @@ def share_chart(rows: list[tuple[str, float, float | None, float | None]], title
                              f"<title>{name} {limit:.0%}</title></line>")  # fmt: skip
     parts.append(f'<line x1="{width - 200}" y1="{height - 6}" x2="{width - 186}" y2="{height - 6}" class="marker" stroke-width="2"/>'
                  f'<text x="{width - 182}" y="{height - 3}" class="small">the rule (floor or cap)</text>')  # fmt: skip
+
+
+def histogram(series: dict[str, Any], title: str, xlabel: str, markers: dict[str, float] | None = None,
+              bins: int = 40, width: int = 560, height: int = 300) -> str:  # fmt: skip
+    """The distribution of one or two sets of draws as bars on shared bins, with labelled vertical markers.
+
+    Parameters
+    ----------
+    series : dict
+        Name -> values (a sequence or numpy array of draws); non-finite values are left out. A second series is
+        drawn as an outline over the first (e.g. the expected-value roster behind the risk-aware one).
+    title, xlabel : str
+    markers : dict, optional
+        Label -> x value (e.g. ``{"P10": 81.2, "P90": 140.3}``), drawn as dashed vertical lines.
+    bins : int
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element; the y axis is the share of draws per bin.
+    """
+    import numpy as np
+
+    clean = {name: np.asarray(v, dtype=float)[np.isfinite(np.asarray(v, dtype=float))] for name, v in series.items()}
+    present = [v for v in clean.values() if len(v)]
+    lo = min(float(v.min()) for v in present) if present else 0.0
+    hi = max(float(v.max()) for v in present) if present else 1.0
+    if hi <= lo:
+        hi = lo + 1.0
+    edges = np.linspace(lo, hi, bins + 1)
+    shares = {name: (np.histogram(v, edges)[0] / max(len(v), 1)) for name, v in clean.items()}
+    ymax = max([float(s.max()) for s in shares.values()] + [1e-12])
+    # the frame's axes start at 0: shift x so the first bin starts at the axis
+    parts, at = _plot_frame(title, xlabel, "share of draws", width, height, hi - lo, ymax)
+    # the frame labels its x ticks from 0, and these draws start at lo: relabel them with the values they stand for
+    for index, frac in ((-4, 0.5), (-2, 1.0)):
+        parts[index] = re.sub(r">[^<]*</text>$", f">{_fmt(lo + frac * (hi - lo))}</text>", parts[index])
+    step = (hi - lo) / bins
+    for j, (name, share) in enumerate(shares.items()):
+        color = PALETTE[j % len(PALETTE)]
+        if j == 0:
+            for k, h in enumerate(share):
+                x0, y0 = at(k * step, float(h))
+                x1, _ = at((k + 1) * step, 0.0)
+                parts.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{max(x1 - x0 - 0.5, 0.5):.1f}" '
+                             f'height="{max(at(0, 0)[1] - y0, 0.0):.1f}" fill="{color}" opacity="0.75">'
+                             f"<title>{escape(name)}: {edges[k]:,.1f} to {edges[k + 1]:,.1f}: {h:.1%}</title></rect>")  # fmt: skip
+        else:
+            path = []
+            for k, h in enumerate(share):
+                x0, y0 = at(k * step, float(h))
+                x1, _ = at((k + 1) * step, float(h))
+                path.append(f"{'M' if k == 0 else 'L'}{x0:.1f},{y0:.1f} L{x1:.1f},{y0:.1f}")
+            parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{color}" stroke-width="2">'
+                         f"<title>{escape(name)}</title></path>")  # fmt: skip
+    for k, (label, x) in enumerate((markers or {}).items()):
+        mx = at(x - lo, 0.0)[0]
+        # labels stacked down the right of their line, so close markers (P10 and P50) stay readable
+        parts.append(f'<line x1="{mx:.1f}" y1="30" x2="{mx:.1f}" y2="{height - 40}" class="marker"/>'
+                     f'<text x="{mx + 3:.1f}" y="{40 + 12 * k}" class="small">{escape(label)} {_fmt(x)}</text>')  # fmt: skip
+    parts.append(f'<text x="60" y="{height - 26}" text-anchor="middle" class="small">{_fmt(lo)}</text>')
+    for j, name in enumerate(shares):  # legend in the top right, where a right-skewed distribution leaves room
+        y = 36 + 14 * j
+        parts.append(f'<rect x="{width - 210}" y="{y - 9}" width="10" height="10" fill="{PALETTE[j % len(PALETTE)]}"/>'
+                     f'<text x="{width - 196}" y="{y}" class="small">{escape(name)}</text>')  # fmt: skip
     parts.append("</svg>")
     return "".join(parts)

@@ -377,6 +377,39 @@ def plan_cmd(portfolio: Path, out: Path | None, move: float, solver: str, time_l
     sys.exit(result.exit_code)
 
 
+@main.command("simulate", epilog=EXIT_CODES)
+@click.argument("result_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--draws", type=click.IntRange(min=1), default=10_000, show_default=True, help="Number of joint outcomes."
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same output).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print a JSON object (draws, seed, metrics.<name>.{mean,p10,p50,p90})."
+)
+@click.option("--target-cpa", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Also give the probability that the CPA is at most this.")  # fmt: skip
+@click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Scenario file [default: the one recorded in result.json].")  # fmt: skip
+def simulate_cmd(result_dir: Path, draws: int, seed: int, as_json: bool, target_cpa: float | None,
+                 scenario: Path | None) -> None:  # fmt: skip
+    """Monte Carlo of the roster in RESULT_DIR: mean and P10/P50/P90 of its outcome, and the chance of a target.
+
+    The result is audited against its scenario first (a result that fails is refused); the draws use the
+    scenario's uncertainty block and apply the overlap discount in every draw.
+    """
+    import json
+
+    from optimizer.report import result_from_dir
+    from optimizer.simulate import simulate, simulation_text
+
+    result = result_from_dir(result_dir, scenario)
+    sim = simulate(result.problem, result.roster, draws, seed, target_cpa)
+    if as_json:
+        click.echo(json.dumps(sim.to_dict(), indent=2, allow_nan=False))
+    else:
+        _echo(simulation_text(sim))
+
+
 @main.command("frontier", epilog=EXIT_CODES)
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--budgets", required=True,

@@ -1,18 +1,27 @@
-"""Forecast per creator and post: reach, engagements, conversions and earned media value (EMV).
+"""Forecast per creator and post: reach, engagements, clicks, conversions and earned media value (EMV).
 
-The formulas (docs/forecast.md says the same in words), per post, for a creator with F followers:
+The formulas (docs/forecast.md says the same in words, with the source of every default), per post, for a
+creator with F followers:
 
     real        = authenticity (share of real followers; 1.0 if the pool has no such column)
-    reach       = F x real x reach_rate x delivery_rate                      [people]
+    reach       = F x real x reach_rate x delivery_rate                      [people reached]
     engagements = F x real x engagement_rate x delivery_rate                 [likes + comments + ...]
-    conversions = engagements x conversion_rate (pool column, else by tier)  [purchases]
+    clicks      = reach x click_rate (by tier)                               [visits to the shop]
+    conversions = clicks x purchase_rate (by tier)                           [purchases]
+                  or, where a per-engagement rate is given (assumptions.conversion_rate, the pool's
+                  conversion_rate column, a calibration fitted on conversions):
+                  engagements x conversion_rate
     emv (cpm)        = reach x cpm / 1000                                    [currency]
     emv (per_action) = reach x impression_value + engagements x engagement_value
+
+The funnel runs through people reached, not engagements: the published ~2.2% purchase rate is per click
+(site visit), and clicks are about 1% of the people a post reaches (DOMAIN.md). Applying 2.2% to engagements,
+as the first release did, overstated conversions about 15-fold for a micro creator with a 4% engagement rate.
 
 With a calibration (``roster calibrate``, scenario key ``calibration``), a calibrated creator's engagements are
 the mean of their predictive distribution for one sponsored post, times delivery_rate, instead of
 F x real x engagement_rate x delivery_rate; where the calibration fitted a conversion rate (history with
-conversions) it replaces the stated rate unless the pool gives one. See `optimizer.calibrate`.
+conversions, per engagement) it replaces the funnel unless the pool gives one. See `optimizer.calibrate`.
 
 A pool column ``expected_<metric>`` replaces the forecast of that metric for the rows where it is given.
 Post k of a creator (k = 1, 2, ...) is worth post_decay^(k-1) of the first.
@@ -33,6 +42,38 @@ UNITS: dict[str, str] = {
     "engagements": "expected engagements (likes, comments, shares, saves)",
     "reach": "expected people reached",
 }
+# The units of the funnel's rates, stated in result.json and the report next to every rate.
+RATE_UNITS: dict[str, str] = {
+    "click_rate": "clicks (shop visits) per person reached",
+    "purchase_rate": "purchases per click (shop visit)",
+    "conversion_rate": "purchases per engagement",
+}
+FUNNEL = "conversions = people reached x click_rate x purchase_rate"
+FUNNEL_PER_ENGAGEMENT = "conversions = engagements x conversion_rate (per engagement)"
+
+
+def funnel_words(metrics: pd.DataFrame) -> str:
+    """How the conversions of these creators were forecast, in words (result.json's ``units``).
+
+    Examples
+    --------
+    >>> funnel_words(pd.DataFrame({"purchase_rate": [0.02, np.nan]}))
+    'conversions = people reached x click_rate x purchase_rate; for 1 creator(s) with a per-engagement rate or given expected_conversions: engagements x conversion_rate'
+    """
+    other = int(metrics["purchase_rate"].isna().sum()) if len(metrics) else 0
+    if other == 0:
+        return FUNNEL
+    if other == len(metrics):
+        return FUNNEL_PER_ENGAGEMENT
+    return (f"{FUNNEL}; for {other} creator(s) with a per-engagement rate or given expected_conversions: "
+            "engagements x conversion_rate")  # fmt: skip
+
+
+def _by_tier(rate: float | dict[str, float], tier: np.ndarray) -> np.ndarray:
+    """One rate per creator from a single number or a per-tier table."""
+    if isinstance(rate, dict):
+        return pd.Series(tier).map(rate).to_numpy(dtype=float)
+    return np.full(len(tier), float(rate))
 
 
 def forecast(
@@ -53,8 +94,10 @@ def forecast(
     Returns
     -------
     frame : pandas.DataFrame
-        Indexed like ``pool.frame``; columns ``tier``, ``conversions``, ``emv``, ``engagements``,
-        ``reach`` (per first post) and ``conversion_rate`` (the rate used).
+        Indexed like ``pool.frame``; columns ``tier``, ``conversions``, ``emv``, ``engagements``, ``reach``,
+        ``clicks`` (per first post), the rates used (``click_rate``, ``purchase_rate``, blank for creators on a
+        per-engagement rate, and ``conversion_rate``, the effective purchases per engagement) and ``funnel``
+        (``reach`` or ``per_engagement``).
     notes : list of str
         Which defaults were applied, so the output can say so.
     """
@@ -73,15 +116,24 @@ def forecast(
         real = np.ones(len(df))
         notes.append("The pool has no authenticity column: every creator counts as fully authentic (1.0).")
     tier = tier_of(followers)
-    if isinstance(assumptions.conversion_rate, dict):
-        default_rate = pd.Series(tier).map(assumptions.conversion_rate).to_numpy(dtype=float)
+    # per-engagement rates where someone stated one (NaN: the creator goes through the reach funnel)
+    if assumptions.conversion_rate is not None:
+        rate = _by_tier(assumptions.conversion_rate, tier)
+        notes.append(
+            "assumptions.conversion_rate is read as purchases per engagement (its meaning since the first release): "
+            f"{FUNNEL_PER_ENGAGEMENT}. Published rates near 2% are per click, not per engagement; to use the "
+            f"funnel from reach ({FUNNEL}), remove conversion_rate (and set click_rate, purchase_rate if needed)."
+        )
     else:
-        default_rate = np.full(len(df), float(assumptions.conversion_rate))
+        rate = np.full(len(df), np.nan)
     if "conversion_rate" in pool.present:
         given = df["conversion_rate"].to_numpy(dtype=float)
-        rate = np.where(np.isnan(given), default_rate, given)
-    else:
-        rate = default_rate
+        rate = np.where(np.isnan(given), rate, given)
+        if (~np.isnan(given)).any():
+            notes.append(
+                f"The pool's conversion_rate column is read as purchases per engagement, for the "
+                f"{int((~np.isnan(given)).sum())} creator(s) with a value."
+            )
     calibrated = np.zeros(len(df), dtype=bool)
     if calibration is not None:
         calibrated, rate, more = _calibrated(df, pool, calibration, rate)
@@ -99,7 +151,14 @@ def forecast(
         sd2 = cal["log_rate_sd_creator"].to_numpy() ** 2 + cal["log_rate_sd_post"].to_numpy() ** 2
         mean = followers * np.exp(cal["log_rate_mean"].to_numpy() + sd2 / 2) * live
         out["engagements"] = np.where(calibrated, mean, out["engagements"].to_numpy())
-    out["conversions"] = out["engagements"].to_numpy() * rate
+    per_engagement = ~np.isnan(rate)
+    click = _by_tier(assumptions.click_rate, tier)
+    purchase = _by_tier(assumptions.purchase_rate, tier)
+    out["clicks"] = out["reach"].to_numpy() * click
+    engagements = out["engagements"].to_numpy()
+    out["conversions"] = np.where(
+        per_engagement, engagements * np.nan_to_num(rate), out["clicks"].to_numpy() * purchase
+    )
     emv = assumptions.emv
     if emv.method == "cpm":
         out["emv"] = out["reach"].to_numpy() * emv.cpm / 1000.0
@@ -107,7 +166,8 @@ def forecast(
         out["emv"] = (
             out["reach"].to_numpy() * emv.impression_value + out["engagements"].to_numpy() * emv.engagement_value
         )
-    out["conversion_rate"] = rate
+    out["click_rate"] = click
+    out["purchase_rate"] = np.where(per_engagement, np.nan, purchase)
     for metric in OBJECTIVES:
         column = f"expected_{metric}"
         if column in pool.present:
@@ -118,6 +178,13 @@ def forecast(
                 notes.append(
                     f"{column}: given for {int(used.sum())} creator(s); the forecast is used for the other {int((~used).sum())}."
                 )
+            if metric == "conversions":
+                out["purchase_rate"] = np.where(used, np.nan, out["purchase_rate"].to_numpy())
+    # purchase_rate is blank where the conversions did not come from the reach funnel; conversion_rate is always
+    # the effective purchases per engagement of the final forecast (what the sampler draws around)
+    engagements = out["engagements"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["conversion_rate"] = np.where(engagements > 0, out["conversions"].to_numpy() / engagements, 0.0)
     return out, notes
 
 

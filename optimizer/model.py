@@ -7,7 +7,8 @@ Columns (eligible creators only, in creator-id order so the model is the same fo
 
 The rows are built by the rule catalogue (`optimizer.rules`), in its order; each block's key stands for
 one requirement a planner can relax. The objective is the value of the posts minus the overlap discount
-(maximise), or, with a target, the cost (minimise) with the value moved into the target row.
+(maximise), or, with a target, the cost (minimise) with the value moved into the target row; with a
+``risk:`` block, `optimizer.risk` replaces it by the CVaR or the robust value of sampled outcomes.
 """
 
 from __future__ import annotations
@@ -187,4 +188,9 @@ def build_model(problem: Problem) -> Milp:
             milp.add_objective(name, cols, coefs)
     else:
         milp.add_objective("cost", ctx.post_cols, ctx.col_cost)
+    if sc.risk is not None:
+        # a risk-aware roster: the objective becomes the CVaR or the robust value of the sampled outcomes
+        from optimizer.risk import add_risk
+
+        add_risk(ctx)
     return milp

@@ -27,7 +27,7 @@ from optimizer.result import Result, VerificationFailed
 from optimizer.rules import RuleKind
 from optimizer.scenario import parse_scenario
 from optimizer.solve import SolveOutcome, Status, solve_milp
-from optimizer.verify import verify_roster
+from optimizer.verify import risk_objective, verify_roster
 
 
 @dataclass
@@ -44,7 +44,9 @@ class SolveOptions:
     verbose : bool
         Copy the solver's log to standard error.
     explain : bool
-        On infeasibility, find the conflicting rules (costs several re-solves).
+        On infeasibility, find the conflicting rules (costs several re-solves). For a scenario with a ``risk:``
+        block, `optimize` also solves the expected-value roster and compares both on fresh draws (result.json's
+        ``risk``); inner re-solves (frontier, explanations) pass False and skip both.
     reduce : bool, optional
         Prove most creators out before the MIP (`optimizer.reduce`); default: when more than
         `reduce_above` creators are eligible and the model supports it.
@@ -166,7 +168,14 @@ def optimize(
     milp = build_model(problem)
     clock.lap("build")
     solved = solve_model(milp, options, start)
-    return finish(problem, solved, options, {**clock.laps, **solved.timings})
+    result = finish(problem, solved, options, {**clock.laps, **solved.timings})
+    if problem.scenario.risk is not None and result.roster and options.explain:
+        from optimizer.risk import compare
+
+        began = time.perf_counter()
+        result.risk = compare(problem, result, options)
+        result.timings["risk_comparison"] = round(time.perf_counter() - began, 4)
+    return result
 
 
 def finish(problem: Problem, solved: Solved, options: SolveOptions, timings: dict[str, float] | None = None) -> Result:
@@ -189,7 +198,12 @@ def finish(problem: Problem, solved: Solved, options: SolveOptions, timings: dic
     # the model's own figure for the value, which the verifier recomputes from the forecast (in min-cost mode
     # too: there the shared-audience columns are pinned from above as well, see the overlap discount rule)
     model_value = milp.expression_value("value", outcome.values) if "value" in milp.expressions else None  # type: ignore[arg-type]
-    check = verify_roster(problem, roster, reported_value=model_value)
+    risk = problem.scenario.risk
+    # a risk model maximises its risk objective: its expected-value expression is recomputed, not claimed (the
+    # CVaR model leaves a pair column free to rise where no tail draw feels it, which only understates it)
+    check = verify_roster(problem, roster, reported_value=model_value if risk is None else None)
+    if risk is not None and check.passed:
+        _check_risk(problem, roster, outcome, check)
     clock.lap("verify")
     timings.update(clock.laps)
     if not check.passed:
@@ -206,6 +220,24 @@ def finish(problem: Problem, solved: Solved, options: SolveOptions, timings: dic
     binding = binding_rules(milp, outcome.values, problem.scenario.currency)  # type: ignore[arg-type]
     return Result(problem, outcome.status.value, roster, outcome, check, message=msg, settings=settings,
                   binding=binding, reduction=solved.reduction, timings=timings)  # fmt: skip
+
+
+def _check_risk(problem: Problem, roster: dict[str, int], outcome: SolveOutcome, check) -> None:
+    """Recompute the risk objective from the draws (`optimizer.verify.risk_objective`) and hold the solver to it.
+
+    The model's objective at any solution is at most the roster's risk objective (its auxiliary columns can only
+    be suboptimal), and equal at a proven optimum.
+    """
+    check.risk_value = risk_objective(problem, roster)
+    claimed = outcome.objective
+    if claimed is None:
+        return
+    # solver tolerances act on the terms of the objective, which are as large as the roster's gross value
+    tol = 1e-6 * max(1.0, abs(check.risk_value), check.value_before_discount)
+    if claimed > check.risk_value + tol or (outcome.status == Status.OPTIMAL and claimed < check.risk_value - tol):
+        check.passed = False
+        check.violations.append(f"the risk model claims {claimed:,.6f}; recomputed from the draws: "
+                                f"{check.risk_value:,.6f}")  # fmt: skip
 
 
 # --- re-solving a built model --------------------------------------------------------------------

@@ -125,7 +125,14 @@ def _owner_values(milp: Milp) -> tuple[np.ndarray, np.ndarray]:
             on_first = col_owner[b.cols] >= 0
             target = value if b.kind == RuleKind.TARGET else cost
             target[col_owner[b.cols[on_first]]] = b.coefs[on_first]
-    if milp.maximise:
+    if milp.maximise and "value" in milp.expressions:
+        # the campaign's expected value, also when the objective is something else (a risk model's CVaR has no
+        # weight on the post columns at all); the ranking only seeds the core, the proof does not rely on it
+        cols, coefs = milp.expressions["value"]
+        dense = np.zeros(milp.n_cols)
+        np.add.at(dense, cols, coefs)
+        value = dense[first]
+    elif milp.maximise:
         value = milp.obj[first]
     else:
         cost = milp.obj[first]

@@ -25,6 +25,7 @@ from optimizer.forecast import UNITS, total_weight
 from optimizer.formatting import money, num, pct
 from optimizer.frontier import FrontierPoint, frontier_jobs, frontier_points, frontier_shared, solve_budget
 from optimizer.model import build_model
+from optimizer.outlook import Outlook, outlook
 from optimizer.output import neutralise, write_files
 from optimizer.parallel import run_all
 from optimizer.problem import Problem, load_problem
@@ -51,6 +52,8 @@ class Report:
     frontier: list[FrontierPoint]
     lost_without: dict[str, float | None] = field(default_factory=dict)
     replacements: dict[str, str] = field(default_factory=dict)
+    outlook: Outlook | None = None  # P10-P90 ranges, the distribution, the risk comparison, the calibration
+    notes: list[str] = field(default_factory=list)
 
 
 def default_budgets(budget: float) -> list[float]:
@@ -114,10 +117,19 @@ def build_report(
         row["conversions"] = conversions
         row["cpa"] = row["cost"] / conversions if conversions else None
         baselines.append(row)
+    notes: list[str] = []
+    frontier_wanted = problem.scenario.mode == "maximise" and bool(problem.scenario.budget)
+    if problem.scenario.risk is not None:
+        # re-solves of a risk model optimise the risk objective while the frontier and the explanations score
+        # expected value: the comparison section answers what a risk-aware roster costs instead
+        explain, frontier_wanted = False, False
+        notes.append("Risk-aware roster: the budget frontier and the value lost without each creator are expected-value "
+                     "figures and are not computed for it; the risk-aware vs expected-value comparison shows what the "
+                     "risk objective costs in expected value.")  # fmt: skip
     # the frontier's budgets and the explanations' creators are independent solves: one pool of workers
     # runs them all (each worker receives the models once)
     budget_jobs: list[float] = []
-    frontier_wanted = problem.scenario.mode == "maximise" and bool(problem.scenario.budget)
+    todo: list[float] = []
     if frontier_wanted:
         todo = budgets or default_budgets(problem.scenario.budget)  # type: ignore[arg-type]
         budget_jobs = frontier_jobs(todo)
@@ -144,7 +156,7 @@ def build_report(
         if job[0] == "explain":
             lost[job[1]] = None if e.value_change is None else -e.value_change
             repl[job[1]] = ", ".join(e.replacements)
-    return Report(doc, problem, baselines, points, lost, repl)
+    return Report(doc, problem, baselines, points, lost, repl, outlook(problem, doc), notes)
 
 
 def _report_job(shared: tuple, job: tuple):
@@ -192,7 +204,8 @@ def result_from_dir(result_dir: Path, scenario: Path | None = None) -> Result:
                   settings={"solver": doc.solver.name, "time_limit": doc.solver.time_limit,
                             "gap": doc.solver.gap_setting},
                   binding=[b.model_dump() for b in doc.binding_rules],
-                  sections={k: data[k] for k in SECTIONS if data.get(k) is not None})  # fmt: skip
+                  sections={k: data[k] for k in SECTIONS if data.get(k) is not None},
+                  risk=data.get("risk"))  # fmt: skip
 
 
 # --- the shared context ------------------------------------------------------------------------
@@ -257,7 +270,10 @@ def _context(rep: Report) -> dict[str, Any]:
         "conversions": t["conversions"], "cpa": d["cpa"], "emv": t["emv"], "emv_per_dollar": d["emv_per_dollar"],
         "roi": d["roi"], "value": d["value"], "value_metric": metric, "value_unit": UNITS[metric],
         "creators": d["roster_size"], "posts": d["total_posts"], "overlap_discount": d["overlap_discount"],
-        "aov": p.scenario.assumptions.average_order_value,
+        "aov": p.scenario.assumptions.average_order_value, "funnel": d["units"].get("conversion_funnel", ""),
+        "flags": d.get("return_flags") or [],
+        "ranges": {k: rep.outlook.range_of(k) for k in (metric, "conversions", "emv", "cpa", "roi", "spend")}
+        if rep.outlook else {},
     }  # fmt: skip
     fr = [pt.to_dict() for pt in rep.frontier]
     audience = _audience_mix(d["audience"])
@@ -278,7 +294,13 @@ def _context(rep: Report) -> dict[str, Any]:
         "audience": share_chart([(a["segment"], a["achieved"] or 0.0, a["min"], a["max"]) for a in audience],
                                 "Audience mix: share of the roster's expected reach, against each rule") if audience else "",
     }  # fmt: skip
+    u = rep.outlook
+    if u is not None:
+        charts["outcome"] = u.chart
+        if u.comparison:
+            charts["comparison"] = u.comparison["chart"]
     return {"d": d, "h": headline, "roster": roster, "tiers": tiers, "overlaps": overlaps, "baselines": rep.baselines,
+            "u": u, "report_notes": rep.notes,
             "frontier": fr, "assumptions": _assumptions(p), "charts": charts, "cur": cur, "metric": metric,
             "loss_label": "extra cost without" if p.scenario.mode == "min_cost" else "lost without",
             "loss_meaning": (f"the extra cost ({cur}) of reaching the target if that creator is removed"
@@ -346,7 +368,11 @@ def render_markdown(rep: Report) -> str:
              f"- Expected conversions: {num(h['conversions'], 1)}; CPA {money(h['cpa'], cur)} per conversion",
              f"- EMV: {money(h['emv'], cur)}; {num(h['emv_per_dollar'])} EMV per {cur} spent",
              f"- ROI: {pct(h['roi'])}" + (f" at {money(h['aov'], cur)} per order" if h["aov"] else " (set assumptions.average_order_value)"),
-             f"- Proof: {d['solver']['name']} {d['status']}, bound {num(d['bound'])}, gap {pct(d['gap'])}; "
+             *[f"- **{'Warning' if f['level'] == 'warning' else 'Note'}**: {_md_cell(f['message'])}" for f in h["flags"]],
+             f"- Conversion funnel: {_md_cell(h['funnel'])}",
+             *_md_ranges(c),
+             f"- Proof: {d['solver']['name']} {d['status']}, bound {num(d['bound'])}"
+             f"{' (on the risk objective ' + num(d['objective_value']) + ', not on the mean)' if d.get('risk') else ''}, gap {pct(d['gap'])}; "
              f"independent verification {'passed' if d['verification']['passed'] else 'FAILED'}", "",
              "## Roster", "", f"| creator | handle | platform | niche | posts | cost | expected value | {c['loss_label']} |",
              "|---|---|---|---|---:|---:|---:|---:|"]  # fmt: skip
@@ -393,6 +419,7 @@ def render_markdown(rep: Report) -> str:
         for r in c["next_best"]:
             lines.append(f"| {r['rank']} | {r['status']} | {num(r['value'])} | {pct(r['ratio'])} | {money(r['cost'], cur)} | "
                          f"{r['creators']} | {_md_cell(r['joins'])} | {_md_cell(r['leaves'])} |")  # fmt: skip
+    lines += _md_outlook(c)
     lines += ["", "## Assumptions", "", "| parameter | value | source |", "|---|---|---|"]
     for a in c["assumptions"]:
         lines.append(f"| {a['parameter']} | {_md_cell(a['value'])} | {a['source']} |")
@@ -409,6 +436,39 @@ def _share_rule(a: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _md_ranges(c: dict[str, Any]) -> list[str]:
+    """Headline P10-P90 ranges from the report's simulation, one Markdown bullet."""
+    u, h, cur = c["u"], c["h"], _md_cell(c["cur"])
+    if u is None:
+        return []
+    r = h["ranges"]
+    parts = [f"{h['value_metric']} {num(r[h['value_metric']][0])} to {num(r[h['value_metric']][1])}",
+             f"CPA {money(r['cpa'][0], cur)} to {money(r['cpa'][1], cur)}"]  # fmt: skip
+    if h["roi"] is not None:
+        parts.append(f"ROI {pct(r['roi'][0])} to {pct(r['roi'][1])}")
+    return [f"- Simulated P10-P90 ({u.simulation.draws:,} draws, seed {u.simulation.seed}): " + "; ".join(parts)]
+
+
+def _md_outlook(c: dict[str, Any]) -> list[str]:
+    """The risk comparison and the calibration summary, as Markdown sections."""
+    u = c["u"]
+    lines: list[str] = []
+    if u is None:
+        return lines
+    if u.comparison:
+        cmp = u.comparison
+        lines += ["", "## Risk-aware vs expected-value roster", "", _md_cell(cmp["title"]), "",
+                  "| roster | mean | P10 | P50 | P90 | risk objective | expected value | creators |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+        for r in cmp["rows"]:
+            lines.append(f"| {r['name']} | {num(r['mean'])} | {num(r['p10'])} | {num(r['p50'])} | {num(r['p90'])} | "
+                         f"{num(r['risk_objective'])} | {num(r['expected_value'])} | {r['creators']} |")  # fmt: skip
+        lines += ["", cmp["price"]]
+    if u.calibration:
+        lines += ["", "## Calibration", ""] + [f"- {k}: {_md_cell(v)}" for k, v in u.calibration["facts"]]
+    return lines
+
+
 def _xlsx_text(value: Any) -> Any:
     if isinstance(value, str):
         return neutralise(_ILLEGAL_XLSX.sub("", value))[:32_000]
@@ -416,7 +476,8 @@ def _xlsx_text(value: Any) -> Any:
 
 
 def render_xlsx(rep: Report) -> bytes:
-    """allocation.xlsx: Summary, Roster, By niche, By platform, Baselines, Frontier, Assumptions (real numbers, formatted)."""
+    """allocation.xlsx: Summary, Roster, By niche, By platform, Baselines, Frontier, Assumptions, Uncertainty (real
+    numbers, formatted)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -451,6 +512,8 @@ def render_xlsx(rep: Report) -> bytes:
         ["Creators", h["creators"], "0"], ["Posts", h["posts"], "0"], ["Solver", d["solver"]["name"], ""],
         ["Proven bound", d["bound"], "#,##0.00"], ["Gap", d["gap"], "0.0000%"],
         ["Independent verification", "passed" if d["verification"]["passed"] else "FAILED", ""],
+        ["Conversion funnel", h["funnel"], ""],
+        *[[f"Return check ({f['figure']}, {f['level']})", f["message"], ""] for f in h["flags"]],
     ]  # fmt: skip
     ws = wb.active
     ws.title = "Summary"
@@ -506,6 +569,9 @@ def render_xlsx(rep: Report) -> bytes:
         for row in ws.iter_rows(min_row=2, max_row=1 + len(c["audience"])):
             for cell in row[2:5]:
                 cell.number_format = "0.0%"
+    if c["u"] is not None:
+        rows = c["u"].sheet_rows()
+        sheet("Uncertainty", rows[0], rows[1:], {k: "#,##0.00" for k in range(2, 9)})
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -17,10 +17,12 @@ from optimizer import __version__
 from optimizer.column_rules import audience_rows, limit_rows, near_limit
 from optimizer.diagnose import Conflict
 from optimizer.errors import RosterError
-from optimizer.forecast import UNITS, total_weight
+from optimizer.forecast import RATE_UNITS, UNITS, funnel_words, total_weight
 from optimizer.problem import Problem
 from optimizer.reduce import Reduction
 from optimizer.resultdoc import ResultDoc
+from optimizer.returns import return_flags
+from optimizer.risk import describe as describe_objective
 from optimizer.scenario import OBJECTIVES
 from optimizer.solve import SolveOutcome
 from optimizer.verify import Verification
@@ -70,6 +72,7 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     # optional result.json fields other modules add, already in document form (alternatives, change, portfolio)
     sections: dict[str, Any] = field(default_factory=dict)
+    risk: dict[str, Any] | None = None  # risk-aware vs expected-value roster on fresh draws (optimizer.risk)
 
     @property
     def exit_code(self) -> int:
@@ -172,10 +175,22 @@ class Result:
         value = v.value if v else None
         if sc.mode == "min_cost":
             objective, objective_value = "cost", (total_cost if self.roster else None)
+        elif sc.risk is not None:
+            # the risk objective (CVaR or robust value of the sampled outcomes): what the bound and gap are about
+            objective, objective_value = sc.objective, (v.risk_value if v else None)
         else:
             objective, objective_value = sc.objective, value
+        bound = _num(o.bound) if o and o.has_solution else None
+        gap = _num(o.gap) if o and o.has_solution else None
+        if sc.risk is not None and bound is not None and objective_value is not None:
+            # measured against the recomputed risk objective, which may exceed the solver's own figure for a
+            # roster that is not proven optimal
+            gap = abs(bound - objective_value) / max(abs(objective_value), 1e-9)
         conversions = totals["conversions"]
         aov = sc.assumptions.average_order_value
+        cpa = (total_cost / conversions) if conversions > 0 else None
+        emv_per_dollar = (totals["emv"] / total_cost) if total_cost > 0 else None
+        roi = ((conversions * aov - total_cost) / total_cost) if aov and total_cost > 0 else None
         doc: dict[str, Any] = {
             "tool": "creator-roster",
             "version": __version__,
@@ -185,10 +200,10 @@ class Result:
             "message": self.message,
             "mode": sc.mode,
             "objective": objective,
-            "objective_unit": sc.currency if objective == "cost" else UNITS[objective],
+            "objective_unit": sc.currency if objective == "cost" else describe_objective(p),
             "objective_value": _num(objective_value),
-            "bound": _num(o.bound) if o and o.has_solution else None,
-            "gap": _num(o.gap) if o and o.has_solution else None,
+            "bound": bound,
+            "gap": gap,
             "budget": sc.budget,
             "min_spend": sc.min_spend,
             "currency": sc.currency,
@@ -201,9 +216,9 @@ class Result:
             "value_before_overlap_discount": _num(v.value_before_discount) if v else None,
             "overlap_discount": _num(v.discount) if v else None,
             "totals_before_overlap_discount": totals,
-            "cpa": (total_cost / conversions) if conversions > 0 else None,
-            "emv_per_dollar": (totals["emv"] / total_cost) if total_cost > 0 else None,
-            "roi": ((conversions * aov - total_cost) / total_cost) if aov and total_cost > 0 else None,
+            "cpa": cpa,
+            "emv_per_dollar": emv_per_dollar,
+            "roi": roi,
             "target": {"metric": sc.target.metric, "value": sc.target.value} if sc.target else None,
             "roster": [_clean(r) for r in table.to_dict(orient="records")],
             "binding_rules": self.binding,
@@ -260,9 +275,16 @@ class Result:
                 "value": UNITS[sc.value_metric],
                 "roi": "(revenue - spend) / spend",
                 **({"audience.achieved": "share of the roster's expected reach (0-1)"} if sc.audience else {}),
+                "conversion_funnel": funnel_words(
+                    p.metrics.loc[sorted(self.roster)] if self.roster else p.metrics[p.eligible]
+                ),
+                **RATE_UNITS,
             },
+            "return_flags": return_flags({"roi": roi, "emv_per_dollar": emv_per_dollar}) if self.roster else [],
             **self.sections,
         }
+        if self.risk is not None:
+            doc["risk"] = self.risk
         return ResultDoc.model_validate(doc)
 
 

@@ -254,6 +254,59 @@ class PortfolioPart(_Doc):
     total_cost: float
 
 
+class ReturnFlag(_Doc):
+    """A return figure outside its published range (`optimizer.returns`)."""
+
+    figure: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    position: Literal["above", "below"]
+    level: Literal["warning", "note"]
+    source: str
+    message: str
+
+
+class OutcomeStats(_Doc):
+    """A roster's objective metric on the fresh (out-of-sample) draws, and its figures on the model's draws."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    mean: float
+    p10: float
+    p50: float | None = None
+    p90: float | None = None
+    cvar: float | None = Field(None, description="mean of the worst (1 - alpha) share of the fresh draws (cvar)")
+    risk_objective: float | None = Field(None, description="the risk objective on the model's sampled draws")
+    expected_value: float | None = Field(None, description="the point forecast after the overlap discount")
+
+
+class ExpectedValueRoster(OutcomeStats):
+    """The roster the same scenario gives without its risk block, measured on the same fresh draws."""
+
+    roster: dict[str, int]
+    status: str | None = None
+
+
+class RiskInfo(_Doc):
+    """A risk-aware result: its method and the comparison with the expected-value roster (`optimizer.risk`)."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    method: Literal["cvar", "robust"]
+    alpha: float | None = None
+    gamma: float | None = None
+    metric: str | None = None
+    draws: int | None = None
+    seed: int | None = None
+    evaluation: dict[str, int] | None = None
+    risk_aware: OutcomeStats
+    expected_value_roster: ExpectedValueRoster | None
+    price_of_robustness: dict[str, float] | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
 class ResultDoc(_Doc):
     """The result.json document (README, "result.json", lists what each field means)."""
 
@@ -308,6 +361,11 @@ class ResultDoc(_Doc):
     alternatives_search: AlternativesSearch | None = None
     change: Change | None = None
     portfolio: PortfolioPart | None = None
+    # optional fields (files written before they existed still load)
+    return_flags: list[ReturnFlag] = Field(
+        default_factory=list, description="return figures outside their published range (optimizer.returns)"
+    )
+    risk: RiskInfo | None = Field(None, description="risk-aware vs expected-value roster on fresh draws")
 
     @property
     def posts(self) -> dict[str, int]:

@@ -55,6 +55,8 @@ class RuleKind(StrEnum):
     OVERLAP_CONFLICTS = "overlap_conflicts"
     OVERLAP_DISCOUNT = "overlap_discount"
     TARGET = "target"
+    CVAR_SHORTFALL = "cvar_shortfall"
+    ROBUST_PROTECTION = "robust_protection"
 
 
 @dataclass
@@ -441,6 +443,14 @@ _BUILTIN: list[RuleSpec] = [
              local=True, relaxable=False),
     RuleSpec(RuleKind.TARGET, lambda b, cur: f"at least {b.limit:,.0f} expected {b.label}", _target,
              lambda b, f: f"the target is {b.limit:,.0f} expected {b.label}", measure=_target_measure),
+    # risk-aware models (optimizer.risk builds them after the catalogue, since they replace the objective).
+    # A shortfall row touches every creator's posts: global, so the reduction prices creators with its dual.
+    RuleSpec(RuleKind.CVAR_SHORTFALL, lambda b, cur: f"shortfall of each of {b.n_rows:,} sampled outcomes below "
+             f"the CVaR level (worst {1 - b.limit:.0%} averaged)", relaxable=False),
+    # a protection row touches one creator's posts, their own dual column and the global protection level: local,
+    # so the reduction may drop it for a creator it has not priced (a relaxation)
+    RuleSpec(RuleKind.ROBUST_PROTECTION, lambda b, cur: f"protection against up to {b.limit:g} creators at their "
+             "P10", local=True, relaxable=False),
 ]  # fmt: skip
 for _spec in _BUILTIN:
     register_rule(_spec)

@@ -201,9 +201,17 @@ class EmvAssumptions(_Strict):
     )
 
 
-def _default_conversion_rates() -> dict[str, float]:
-    # Digital Applied figures (DOMAIN.md); "mid" is not published there and is interpolated.
-    return {"nano": 0.024, "micro": 0.022, "mid": 0.018, "macro": 0.014, "mega": 0.009}
+def _default_click_rates() -> dict[str, float]:
+    # Clicks per person reached, by follower tier (docs/forecast.md, "The conversion funnel"). Fanpage Karma
+    # (96k profiles): 2.2% under 1k followers, 1.3% at 10k-100k, 0.8% above 500k; nano (1k-10k) and mid
+    # (100k-500k) are not published and are interpolated on log followers between those brackets, rounded.
+    return {"nano": 0.017, "micro": 0.013, "mid": 0.010, "macro": 0.008, "mega": 0.008}
+
+
+def _default_purchase_rates() -> dict[str, float]:
+    # Purchases per click (site visit) from influencer traffic, by tier: Digital Applied's aggregation (2026),
+    # 2.18% on average; "mid" is not published and is the midpoint of micro and macro.
+    return {"nano": 0.0241, "micro": 0.0218, "mid": 0.018, "macro": 0.0142, "mega": 0.0091}
 
 
 def _default_engagement_sigma() -> dict[str, float]:
@@ -254,10 +262,21 @@ class Assumptions(_Strict):
     reach_rate: float = Field(
         0.20, gt=0, le=1, description="Share of (real) followers who see one post; common estimates are 10-30%."
     )
-    conversion_rate: float | dict[str, float] = Field(
-        default_factory=_default_conversion_rates,
-        description="Purchases per engagement: one number, or one per tier (nano, micro, mid, macro, mega). "
-        "A pool conversion_rate column overrides it per creator.",
+    click_rate: float | dict[str, float] = Field(
+        default_factory=_default_click_rates,
+        description="Clicks (visits to the shop) per person reached: one number, or one per tier (nano, micro, mid, "
+        "macro, mega). Default: Fanpage Karma's click rates by follower size (nano and mid interpolated).",
+    )
+    purchase_rate: float | dict[str, float] = Field(
+        default_factory=_default_purchase_rates,
+        description="Purchases per click (site visit): one number, or one per tier. Default: Digital Applied, "
+        "2.18% on average (nano 2.41%, micro 2.18%, macro 1.42%, mega 0.91%; mid interpolated).",
+    )
+    conversion_rate: float | dict[str, float] | None = Field(
+        None,
+        description="Purchases per engagement (its meaning since the first release): when given, conversions = "
+        "engagements x conversion_rate for every creator instead of reach x click_rate x purchase_rate. A pool "
+        "conversion_rate column is per engagement too and overrides either per creator.",
     )
     post_decay: float = Field(
         0.6, ge=0, le=1, description="Each extra post by the same creator is worth this share of the previous one."
@@ -270,9 +289,11 @@ class Assumptions(_Strict):
         None, gt=0, le=MAX_UNIT_VALUE, description="Revenue per conversion, for ROI and ROAS."
     )
 
-    @field_validator("conversion_rate")
+    @field_validator("conversion_rate", "click_rate", "purchase_rate")
     @classmethod
-    def _rates(cls, value: float | dict[str, float]) -> float | dict[str, float]:
+    def _rates(cls, value: float | dict[str, float] | None) -> float | dict[str, float] | None:
+        if value is None:
+            return value
         if isinstance(value, dict):
             unknown = sorted(set(value) - set(TIERS))
             if unknown:
@@ -284,8 +305,79 @@ class Assumptions(_Strict):
         else:
             rates = [value]
         if any(not 0 <= r <= 1 for r in rates):
-            raise ValueError("conversion rates must be between 0 and 1")
+            raise ValueError("rates must be between 0 and 1")
         return value
+
+    @model_validator(mode="after")
+    def _one_funnel(self) -> Assumptions:
+        # a per-engagement rate and the reach -> click -> purchase rates are two answers to one question: giving
+        # both would leave one silently unused. Compared with the defaults, not with what was typed, so that a
+        # scenario survives a dump and reload (the dump writes the default rates out)
+        defaults = {"click_rate": _default_click_rates(), "purchase_rate": _default_purchase_rates()}
+        chain = [k for k, v in defaults.items() if getattr(self, k) != v]
+        if self.conversion_rate is not None and chain:
+            raise ValueError(
+                f"give conversion_rate (purchases per engagement) or {' and '.join(chain)} (the reach -> click -> "
+                "purchase funnel), not both"
+            )
+        return self
+
+
+class RiskSettings(_Strict):
+    """Choose the roster for a bad outcome, not only for the average (`optimizer.risk`).
+
+    ``cvar`` maximises the mean of the worst (1 - alpha) share of `draws` sampled outcomes of the objective
+    (Rockafellar-Uryasev); ``robust`` maximises the objective when at most `gamma` creators fall to their P10 at
+    once (Bertsimas-Sim). Both are solved to proven optimality for the sampled problem; result.json's `risk`
+    compares the roster with the expected-value roster on fresh draws.
+    """
+
+    method: Literal["cvar", "robust"] = Field(
+        ..., description="cvar: best mean of the worst outcomes; robust: best value when gamma creators disappoint."
+    )
+    alpha: float = Field(
+        0.9,
+        gt=0,
+        lt=1,
+        description="cvar: maximise the mean of the worst (1 - alpha) share of the draws (0.9: worst 10%).",
+    )
+    gamma: float = Field(
+        2.0,
+        ge=0,
+        le=MAX_POSTS,
+        description="robust: at most this many creators fall to their P10 at once (a fraction lets one fall part way).",
+    )
+    draws: int = Field(
+        200,
+        ge=10,
+        le=5000,
+        description="Sampled outcomes the model is built on (cvar: one row each; robust: each creator's mean and P10).",
+    )
+    seed: int = Field(0, ge=0, description="Seed of the sampled outcomes (same seed, same roster).")
+    evaluation_draws: int = Field(
+        10_000,
+        ge=100,
+        le=1_000_000,
+        description="Fresh outcomes on which the risk-aware and expected-value rosters are compared.",
+    )
+    evaluation_seed: int | None = Field(
+        None, ge=0, description="Seed of the fresh outcomes (default: seed + 1, so they are out of sample)."
+    )
+
+    @model_validator(mode="after")
+    def _own_keys(self) -> RiskSettings:
+        # compared with the default, not with what was typed, so that a dumped and reloaded scenario still loads
+        other = {"cvar": "gamma", "robust": "alpha"}[self.method]
+        if getattr(self, other) != type(self).model_fields[other].default:
+            raise ValueError(f"{other} does not apply to method {self.method} (alpha is for cvar, gamma for robust)")
+        if self.evaluation_seed is not None and self.evaluation_seed == self.seed:
+            raise ValueError("evaluation_seed equals seed: the comparison would not be out of sample")
+        return self
+
+    @property
+    def fresh_seed(self) -> int:
+        """Seed of the out-of-sample draws."""
+        return self.seed + 1 if self.evaluation_seed is None else self.evaluation_seed
 
 
 class Target(_Strict):
@@ -591,6 +683,9 @@ class Scenario(_Strict):
         description="Spreads and no-show chance for sampling outcomes (`optimizer.uncertainty`); the point "
         "forecast and the optimum do not use them.",
     )
+    risk: RiskSettings | None = Field(
+        None, description="Risk-aware roster: maximise the CVaR of the objective, or its Bertsimas-Sim robust value."
+    )
     baselines: Baselines | None = Field(None, description="Alternatives for the report to compare with.")
     prices: dict[str, float] = Field(
         default_factory=dict,
@@ -682,6 +777,9 @@ class Scenario(_Strict):
             raise ValueError(f"min_spend ({self.min_spend:g}) is greater than the budget ({self.budget:g})")
         if self.roster.max_creator_budget_share is not None and self.budget is None:
             raise ValueError("roster.max_creator_budget_share needs a budget")
+        if self.risk is not None and self.target is not None:
+            raise ValueError("risk: chooses the best roster for a bad outcome under the budget; it cannot be combined "
+                             "with target: (the cheapest roster reaching an expected value)")  # fmt: skip
         if self.overlap is None and (self.overlap_policy.max_pairwise is not None or self.overlap_policy.discount):
             raise ValueError("overlap_policy needs an overlap file (key 'overlap')")
         return self

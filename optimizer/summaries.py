@@ -27,6 +27,24 @@ def run_summary(d: ResultDoc, out: Path | None = None, written: list[str] | None
                 else ("no proven bound: optimality was not proven")
             )
             lines.append(f"  Cost {money(d.objective_value, cur)}; {proof}")
+        elif d.risk is not None:
+            # the bound is on the risk objective, never on the expected value: say which is which
+            r = d.risk
+            lines.append(f"  Objective: maximise {d.objective} for a bad outcome ({d.objective_unit})")
+            proof = (
+                f"proven bound on it {num(d.bound)}; gap {pct(d.gap, 4)}"
+                if d.bound is not None
+                else "no proven bound: optimality was not proven"
+            )
+            lines.append(f"  Risk objective {num(d.objective_value)}; {proof}")
+            lines.append(f"  Expected {d.value_metric} (point forecast, after overlap discount): {num(d.value)}")
+            ev = r.expected_value_roster
+            if ev is not None:
+                lines.append(
+                    f"  On {r.evaluation['draws']:,} fresh draws (seed {r.evaluation['seed']}): this roster mean "  # type: ignore[index]
+                    f"{num(r.risk_aware.mean)}, P10 {num(r.risk_aware.p10)}; the expected-value roster mean "
+                    f"{num(ev.mean)}, P10 {num(ev.p10)}"
+                )
         else:
             lines.append(f"  Objective: maximise {d.objective} ({d.objective_unit})")
             proof = (
@@ -49,6 +67,8 @@ def run_summary(d: ResultDoc, out: Path | None = None, written: list[str] | None
         )
         if d.cpa:
             lines.append(f"  CPA: {money(d.cpa, cur)} per expected conversion")
+        for flag in d.return_flags:
+            lines.append(f"  {'Warning' if flag.level == 'warning' else 'Return check'}: {flag.message}")
         for title, rows, key in (("niche", d.by_niche, "niche"), ("platform", d.by_platform, "platform")):
             if rows:
                 lines.append(f"  By {title}: " + ", ".join(

@@ -11,9 +11,12 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from optimizer.forecast import total_weight
 from optimizer.problem import Problem
 from optimizer.rules import extension_rules
+from optimizer.uncertainty import Draws, creator_params, sample
 
 REL_TOL = 1e-6
 
@@ -44,6 +47,7 @@ class Verification:
     discount: float = 0.0
     total_cost: float = 0.0
     complete: bool = True  # False when the roster itself was unreadable, so nothing was recomputed
+    risk_value: float | None = None  # the risk objective on the sampled draws, for a scenario with a risk block
 
 
 def _over(amount: float, limit: float) -> bool:
@@ -153,6 +157,126 @@ def column_total(
         total += _cell(problem, cid, column, blank, problems) * times
         count += times
     return total, count, problems
+
+
+def draw_values(problem: Problem, draws: Draws, roster: dict[str, int], metric: str | None = None) -> np.ndarray:
+    """Per-draw value of a roster: its creators' drawn values minus the pairwise overlap discount, draw by draw.
+
+    The discount is the model's (overlap x the smaller first-post value, for each chosen listed pair within
+    ``max_pairwise``) with each creator's *drawn* first-post value in that draw, so a no-show shares nothing.
+    Written as plain loops over the roster and its pairs, separately from the risk models' matrices
+    (`optimizer.risk`), which it checks.
+
+    Parameters
+    ----------
+    problem : Problem
+    draws : Draws
+        From `optimizer.uncertainty.sample`; must hold every creator of the roster with at least as many posts.
+    roster : dict
+        Creator id -> posts.
+    metric : str, optional
+        conversions, emv, engagements or reach (default: the scenario's value metric).
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per draw.
+    """
+    sc = problem.scenario
+    metric = metric or sc.value_metric
+    position = {cid: i for i, cid in enumerate(draws.creator_ids)}
+    totals = draws.metric(metric)
+    if all(int(draws.posts[position[c]]) == k for c, k in roster.items()):
+        value = totals[:, [position[c] for c in roster]].sum(axis=1)
+    else:  # the roster books fewer posts than were drawn (the risk models' draws hold every post a creator offers)
+        per_post = draws.per_post(metric)
+        value = np.zeros(len(totals))
+        for cid, posts in roster.items():
+            value += per_post[:, position[cid], :posts].sum(axis=1)
+    limit = sc.overlap_policy.max_pairwise
+    pairs = [(a, b, o) for a, b, o in _pairs_within(problem, roster) if o > 0 and (limit is None or o <= limit)]
+    if sc.overlap_policy.discount and pairs:
+        shared = sorted({position[c] for a, b, _ in pairs for c in (a, b)})
+        first = draws.first_post(metric, np.array(shared))
+        at = {p: j for j, p in enumerate(shared)}
+        for a, b, o in pairs:
+            value -= o * np.minimum(first[:, at[position[a]]], first[:, at[position[b]]])
+    return value
+
+
+def lower_tail_mean(values: np.ndarray, share: float) -> float:
+    """The mean of the worst ``share`` of the values (the lower-tail CVaR), by sorting.
+
+    When share x n is not whole, the next value counts with the fractional weight, which is what the
+    Rockafellar-Uryasev programme's optimum equals on a discrete sample.
+
+    Examples
+    --------
+    >>> lower_tail_mean(np.array([5.0, 1.0, 3.0, 2.0]), 0.5)  # the worst two: 1 and 2
+    1.5
+    >>> lower_tail_mean(np.array([5.0, 1.0, 3.0, 2.0]), 0.375)  # 1.5 draws: 1, and half of 2
+    1.3333333333333333
+    """
+    ordered = np.sort(np.asarray(values, dtype=float))
+    k = share * len(ordered)
+    whole = min(int(np.floor(k + 1e-9)), len(ordered))
+    total = ordered[:whole].sum()
+    if whole < len(ordered) and k - whole > 1e-9:
+        total += (k - whole) * ordered[whole]
+    return float(total / k)
+
+
+def risk_objective(problem: Problem, roster: dict[str, int], draws: Draws | None = None) -> float:
+    """The risk objective of a roster on the scenario's sampled draws (``risk:``), recomputed from the draws.
+
+    Independent of the risk models' matrices (`optimizer.risk`): the draws are taken again (each creator's
+    depend only on the seed and the creator), each draw's value comes from `draw_values`, and then
+
+    - cvar: the mean of the worst (1 - alpha) share of the draws (`lower_tail_mean`);
+    - robust: the nominal value (each creator's mean over the draws, minus the overlap discount on the mean
+      first-post values) minus the largest total shortfall to P10 of at most gamma creators.
+
+    Parameters
+    ----------
+    problem : Problem
+    roster : dict
+        Creator id -> posts (every creator eligible).
+    draws : Draws, optional
+        The scenario's draws of at least these creators and posts (drawn again when not given).
+    """
+    r = problem.scenario.risk
+    if r is None:
+        raise ValueError("the scenario has no risk block")
+    if not roster:
+        return 0.0
+    if draws is None:
+        draws = sample(creator_params(problem), roster, draws=r.draws, seed=r.seed, keep_posts=r.method == "robust")
+    if r.method == "cvar":
+        return lower_tail_mean(draw_values(problem, draws, roster), 1 - r.alpha)
+    sc = problem.scenario
+    metric = sc.value_metric
+    position = {cid: i for i, cid in enumerate(draws.creator_ids)}
+    per_post = draws.per_post(metric)
+    nominal = 0.0
+    shortfall = []
+    first_mean = {}
+    for cid, posts in roster.items():
+        total = per_post[:, position[cid], :posts].sum(axis=1)
+        mean = float(total.mean())
+        nominal += mean
+        shortfall.append(max(0.0, mean - float(np.quantile(total, 0.1))))
+        first_mean[cid] = float(per_post[:, position[cid], 0].mean())
+    if sc.overlap_policy.discount:
+        limit = sc.overlap_policy.max_pairwise
+        for a, b, o in _pairs_within(problem, roster):
+            if o > 0 and (limit is None or o <= limit):
+                nominal -= o * min(first_mean[a], first_mean[b])
+    worst = sorted(shortfall, reverse=True)
+    whole = min(int(r.gamma), len(worst))
+    loss = sum(worst[:whole])
+    if whole < len(worst):
+        loss += (r.gamma - whole) * worst[whole]
+    return nominal - loss
 
 
 def eligibility_violations(problem: Problem, cid: str, row: dict | None = None) -> list[str]:

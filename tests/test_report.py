@@ -21,6 +21,7 @@ from optimizer.baselines import compute_baselines
 from optimizer.cli import main
 from optimizer.errors import InputError
 from optimizer.explain import explain_creator
+from optimizer.formatting import num
 from optimizer.frontier import frontier
 from optimizer.report import build_report, render_html, render_markdown
 from tests.conftest import SCENARIOS, base_pool, write_case
@@ -65,12 +66,21 @@ def reports(tmp_path_factory) -> dict[str, Path]:
 
 
 def test_report_files_for_every_bundled_scenario(reports) -> None:
-    assert len(reports) == len(BUNDLED) == 5  # crossfit, eco-fashion, instagram-history, skincare x2
+    assert len(reports) == len(BUNDLED) == 6  # crossfit, eco-fashion, instagram-history x2, skincare x2
     for folder in reports.values():
         for name in ("result.json", "roster.csv", "report.html", "allocation.xlsx", "summary.md"):
             assert (folder / name).stat().st_size > 0, (folder, name)
         html = (folder / "report.html").read_text()
-        for section in ("headline", "roster", "allocation", "overlap", "baselines", "assumptions", "proof"):
+        for section in (
+            "headline",
+            "roster",
+            "allocation",
+            "overlap",
+            "baselines",
+            "uncertainty",
+            "assumptions",
+            "proof",
+        ):
             assert f'id="{section}"' in html
         # self-contained: nothing is fetched (the SVG namespace is an identifier, not a request)
         assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
@@ -87,7 +97,7 @@ def test_excel_figures_match_the_pool_file_to_the_cent(reports) -> None:
         wb = load_workbook(folder / "allocation.xlsx")
         extra = ["Audience and limits"] if doc["audience"] or doc["limits"] else []
         assert wb.sheetnames == ["Summary", "Roster", "By niche", "By platform", "Baselines", "Frontier", "Assumptions",
-                                 *extra]  # fmt: skip
+                                 *extra, "Uncertainty"]  # fmt: skip
         header = [c.value for c in wb["Roster"][1]]
         rows = [dict(zip(header, r)) for r in wb["Roster"].iter_rows(min_row=2, values_only=True)]
         assert len(rows) == doc["roster_size"] > 0
@@ -156,9 +166,78 @@ def test_report_renders_in_headless_chromium(reports, tmp_path: Path) -> None:
         assert result.returncode == 0 and shot.stat().st_size > 20_000
 
 
+def test_headline_ranges_distribution_and_uncertainty_sheet(reports) -> None:
+    """Each headline range is the P10-P90 of the report's seeded simulation of the roster, recomputed here; the
+    distribution chart and the Uncertainty sheet show the same simulation."""
+    from openpyxl import load_workbook
+
+    from optimizer.formatting import money
+    from optimizer.outlook import REPORT_DRAWS, REPORT_SEED
+    from optimizer.simulate import simulate
+
+    checked = 0
+    for name in ("eco-fashion-scenario", "crossfit-scenario", "skincare-target"):
+        folder = reports[name]
+        doc = json.loads((folder / "result.json").read_text())
+        problem = load_problem(doc["scenario_file"])
+        sim = simulate(problem, {e["creator_id"]: e["posts"] for e in doc["roster"]}, REPORT_DRAWS, REPORT_SEED)
+        html = (folder / "report.html").read_text()
+        m, c, cpa = sim.metrics[doc["value_metric"]], sim.metrics["conversions"], sim.metrics["cpa"]
+        assert f'data-range="{doc["value_metric"]}">P10-P90 {num(m["p10"])} to {num(m["p90"])}' in html, name
+        assert f'data-range="conversions">P10-P90 {num(c["p10"], 1)} to {num(c["p90"], 1)}' in html, name
+        assert f'data-range="cpa">P10-P90 {money(cpa["p10"])} to {money(cpa["p90"])}' in html, name
+        assert f'aria-label="Distribution of expected {doc["value_metric"]}: 10,000 simulated outcomes' in html
+        rows = {r[0]: r for r in load_workbook(folder / "allocation.xlsx")["Uncertainty"].iter_rows(values_only=True)}
+        for metric, figures in sim.metrics.items():
+            assert rows[metric][1:5] == pytest.approx([figures[k] for k in ("mean", "p10", "p50", "p90")]), metric
+        summary = (folder / "summary.md").read_text()
+        assert f"Simulated P10-P90 (10,000 draws, seed 0): {doc['value_metric']} {num(m['p10'])} to" in summary
+        checked += 1
+    assert checked == 3
+
+
+def test_risk_report_shows_both_rosters(reports) -> None:
+    """The bundled risk scenario's report: both rosters' fresh-draw figures from result.json, the comparison chart,
+    the bound labelled as a bound on the risk objective, and no expected-value frontier."""
+    from openpyxl import load_workbook
+
+    folder = reports["instagram-history-risk"]
+    doc = json.loads((folder / "result.json").read_text())
+    mine, theirs = doc["risk"]["risk_aware"], doc["risk"]["expected_value_roster"]
+    html = (folder / "report.html").read_text()
+    section = html[html.index('<section id="risk">') : html.index("</section>", html.index('<section id="risk">'))]
+    for figures in (mine, theirs):
+        for key in ("mean", "p10", "p50", "p90", "risk_objective", "expected_value"):
+            assert f'<td class="n">{num(figures[key])}</td>' in section, key
+    assert 'aria-label="engagements on 10,000 fresh draws (seed 8)"' in section
+    assert "P10 risk-aware" in section and "P10 expected-value" in section
+    assert "on the risk objective (not a bound on the mean)" in html
+    assert 'id="frontier"' not in html and "not computed for it" in html
+    assert "## Risk-aware vs expected-value roster" in (folder / "summary.md").read_text()
+    rows = {r[0]: r for r in load_workbook(folder / "allocation.xlsx")["Uncertainty"].iter_rows(values_only=True)}
+    assert rows["risk-aware (robust)"][2] == pytest.approx(mine["p10"])
+    assert rows["expected-value"][2] == pytest.approx(theirs["p10"])
+    assert rows["risk-aware (robust)"][2] > rows["expected-value"][2]
+
+
+def test_calibration_summary_in_report(reports) -> None:
+    folder = reports["instagram-history-scenario"]
+    doc = json.loads((folder / "result.json").read_text())
+    cal = pd.read_csv(SCENARIOS / "instagram-history" / "calibration.csv").set_index("creator_id")
+    html = (folder / "report.html").read_text()
+    assert 'id="calibration"' in html
+    assert f"<td>posts used (pool creators)</td><td>{int(cal['posts_seen'].sum()):,}</td>" in html
+    ids = [e["creator_id"] for e in doc["roster"]]
+    own = int((cal.loc[ids, "posts_seen"] > 0).sum())
+    assert f"<td>roster creators on their own posts</td><td>{own} of {len(ids)}, " in html
+    assert "80.2% fell inside their P10-P90" in html
+    assert 'id="calibration"' not in (reports["eco-fashion-scenario"] / "report.html").read_text()
+
+
 def test_optimum_beats_every_feasible_baseline_in_bundled_scenarios() -> None:
     compared = 0
-    for scenario in [s for s in BUNDLED if "target" not in s.name]:
+    # the guarantee is for the expected-value optimum: a risk-aware roster gives up expected value on purpose
+    for scenario in [s for s in BUNDLED if "target" not in s.name and s.name != "risk.yaml"]:
         problem = load_problem(scenario)
         result = optimize(problem)
         baselines = compute_baselines(problem)

@@ -106,3 +106,22 @@ def test_bundled_scenario_params_cover_every_creator() -> None:
     assert list(params.creator_ids) == list(problem.pool.frame.index)
     assert np.all(params.sd_creator >= 0) and np.all(params.sd_post > 0)
     assert np.all((params.conversion_rate > 0) & (params.conversion_rate < 1))
+
+
+def test_a_creators_draws_do_not_depend_on_who_else_is_drawn(tmp_path: Path) -> None:
+    """Keyed by (seed, creator id): the same creator gets the same outcomes in any roster, and booking fewer
+    posts leaves the first posts unchanged, so a roster's draws are a subset of a larger draw."""
+    params = creator_params(_problem(tmp_path))
+    small = sample(params, {"c-03": 2, "c-05": 1}, draws=2000, seed=8, keep_posts=True)
+    large = sample(params, {"c-01": 1, "c-03": 3, "c-05": 1, "c-08": 2}, draws=2000, seed=8, keep_posts=True)
+    for cid in ("c-03", "c-05"):
+        i, j = small.creator_ids.index(cid), large.creator_ids.index(cid)
+        np.testing.assert_array_equal(small.posted[:, i], large.posted[:, j])
+        np.testing.assert_array_equal(small.first_post("conversions")[:, i], large.first_post("conversions")[:, j])
+        for metric in METRICS:
+            np.testing.assert_array_equal(small.per_post(metric)[:, i, :2], large.per_post(metric)[:, j, :2])
+    i = small.creator_ids.index("c-05")
+    np.testing.assert_array_equal(small.conversions[:, i], large.conversions[:, large.creator_ids.index("c-05")])
+    # and the per-post values add up to the totals
+    for metric in METRICS:
+        np.testing.assert_allclose(large.per_post(metric).sum(axis=2), large.metric(metric), rtol=1e-12)
