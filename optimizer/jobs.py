@@ -81,7 +81,9 @@ class Job:
     def document(self) -> dict[str, Any]:
         """The job's answer: result.json for a solve or a replacement (with its new scenario); else its output."""
         if self.kind in ("solve", "replace") and self.result is not None:
-            return {**self.result.to_dict(), **({"scenario_after": self.output["scenario"]} if self.output else {})}
+            out = self.output or {}
+            extra = {"scenario_after": out["scenario"]} if "scenario" in out else {}
+            return {**self.result.to_dict(), **extra, "ranges": out.get("ranges")}
         return self.output
 
 
@@ -169,7 +171,14 @@ class Jobs:
         self._result_files(job)
 
     def _result_files(self, job: Job) -> None:
-        """result.json and roster.csv of a solved job, for downloading."""
+        """result.json and roster.csv of a solved job, for downloading; the roster's simulated ranges."""
+        if job.result is not None and job.result.roster:
+            from optimizer.outlook import REPORT_DRAWS, REPORT_SEED
+            from optimizer.simulate import simulate
+
+            # the report's draws and seed, so the page shows the report's ranges (about 40 ms for 20 creators)
+            sim = simulate(job.result.problem, job.result.roster, REPORT_DRAWS, REPORT_SEED)
+            job.output = {**(job.output or {}), "ranges": sim.to_dict()}
         if job.result is not None and job.result.status in ("optimal", "feasible"):
             from optimizer.output import result_files
 

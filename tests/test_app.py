@@ -60,6 +60,25 @@ def test_solve_equals_roster_optimize(client, tmp_path: Path, runner) -> None:
     assert api["status"] == "optimal" and api["verification"]["passed"]
 
 
+def test_a_solve_carries_the_reports_simulated_ranges(client) -> None:
+    """The page's P10-P90 figures are `roster simulate`'s on the same roster, draws and seed (the report's)."""
+    from optimizer.outlook import REPORT_DRAWS, REPORT_SEED
+    from optimizer.problem import load_problem
+    from optimizer.simulate import simulate
+
+    r = client.post("/api/solve", json={"scenario": _scenario(client)}, headers=SESSION)
+    assert r.status_code == 200, r.text
+    api = r.json()
+    ranges = api["ranges"]
+    assert ranges["draws"] == REPORT_DRAWS and ranges["seed"] == REPORT_SEED
+    roster = {e["creator_id"]: e["posts"] for e in api["roster"]}
+    cli = simulate(load_problem(REPO / ECO), roster, REPORT_DRAWS, REPORT_SEED).to_dict()
+    for figure in ("conversions", "cpa", "roi", "spend"):
+        assert ranges["metrics"][figure] == pytest.approx(cli["metrics"][figure], rel=1e-12), figure
+    conv = ranges["metrics"]["conversions"]
+    assert 0 <= conv["p10"] < conv["p50"] < conv["p90"], conv  # a real spread, not a point
+
+
 def test_overrides_are_merged_onto_the_scenario(client) -> None:
     sc = _scenario(client)
     r = client.post("/api/solve", json={"scenario": sc, "overrides": {"budget": 12_000}}, headers=SESSION)
@@ -250,8 +269,10 @@ def served(tmp_path_factory):
                          "=HYPERLINK(\"http://evil\")", "\u202egnp.exe", "@x", "@y", "@z"]  # fmt: skip
     (root / "hostile").mkdir()
     hostile.to_csv(root / "hostile" / "creators.csv", index=False)
+    # the two creators with markup in their handle are booked, so the roster table must show them as text
     (root / "hostile" / "scenario.yaml").write_text(yaml.safe_dump({"name": "<b>bold</b> campaign", "pool": "creators.csv",
-                                                                     "budget": 2000}))  # fmt: skip
+                                                                     "budget": 2000, "eligibility": {
+                                                                         "include": list(hostile["creator_id"][:2])}}))  # fmt: skip
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -306,6 +327,10 @@ def test_the_page_re_solves_locks_excludes_compares_and_downloads(served, tmp_pa
         assert runner.invoke(main, ["optimize", str(root / ECO), "--out", str(tmp_path / "cli")]).exit_code == 0
         cli = json.loads((tmp_path / "cli" / "result.json").read_text())
         assert float(first) == pytest.approx(cli["objective_value"], rel=1e-9)
+        # every forecast figure has its simulated range under it
+        assert page.get_attribute("body", "data-ranges") == "yes"
+        spreads = page.locator("#kpis .range").all_inner_texts()
+        assert len(spreads) >= 3 and all(t.startswith("P10-P90 ") for t in spreads), spreads
         page.fill("#whatif-name", "as planned")
         page.click("#whatif-save")
         # change the budget
@@ -369,6 +394,7 @@ def test_the_page_re_solves_locks_excludes_compares_and_downloads(served, tmp_pa
         assert page.get_attribute("body", "data-pwned") is None
         assert page.locator("#roster img").count() == 0 and page.locator("#roster script").count() == 0
         assert "<img src=x onerror=alert(1)>" in page.locator("#roster").inner_text()
+        assert "<script>document.body.dataset.pwned=1</script>" in page.locator("#roster").inner_text()
         assert "<b>bold</b> campaign" in page.locator("#status").inner_text()
         browser.close()
     assert errors == [], errors

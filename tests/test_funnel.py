@@ -113,13 +113,13 @@ def test_bundled_returns_are_not_an_order_of_magnitude_above_published_ones(scen
 
 
 def test_an_out_of_range_roi_is_flagged_in_result_and_report(tmp_path) -> None:
-    """The first release's misapplied rate (2.2% of engagements) gives a ROI above 2,000%: flagged as a warning
+    """The first release's misapplied rate (2.2% of engagements) gives a ROI far above 500%: flagged as a warning
     in result.json, and shown next to the figure in report.html and summary.md."""
     base = load_problem(SCENARIOS / "eco-fashion" / "scenario.yaml")
     old = with_overrides(base, {"assumptions": {"conversion_rate": 0.022}})
     result = optimize(old)
     d = result.to_dict()
-    assert d["roi"] > 4 * PUBLISHED["roi"].high  # 2,248%
+    assert d["roi"] > 3 * PUBLISHED["roi"].high  # 1,876% under the audience rules (2,248% without them)
     (flag,) = [f for f in d["return_flags"] if f["figure"] == "roi"]
     assert flag["level"] == "warning" and flag["position"] == "above"
     rep = build_report(result, budgets=[9000.0], explain=False)

@@ -240,15 +240,33 @@
     box.textContent = d.scenario + ": " + d.status + " · " + (d.mode === "min_cost" ? "cost " + money(d.objective_value, cur) : "expected " + d.objective + " " + num(d.objective_value)) + " · " + proof + " · verified independently";
     const kpis = $("kpis"); kpis.replaceChildren();
     const t = d.totals_before_overlap_discount;
-    const items = [["Spend", money(d.total_cost, cur), d.budget ? pct(d.budget_used_share) + " of " + money(d.budget, cur) : ""],
-      ["Expected " + d.value_metric + " (after overlap discount)", num(d.value), d.objective_unit],
-      ["Expected conversions", num(t.conversions, 1), "before overlap discount"], ["CPA", money(d.cpa, cur), "spend per expected conversion"],
-      ["ROI", pct(d.roi), d.roi === null ? "set an average order value" : "(revenue - spend) / spend"],
-      ["Roster", d.roster_size + " creators", d.total_posts + " posts"]];
-    for (const [label, value, sub] of items) {
-      const k = el("div", { class: "kpi" }); k.appendChild(el("span", {}, label)); k.appendChild(el("b", {}, value)); k.appendChild(el("span", {}, sub)); kpis.appendChild(k);
+    // simulated P10-P90 of each figure (the report's 10,000 draws, seed 0): shown under the point forecast
+    const sim = d.ranges ? d.ranges.metrics : {};
+    const range = (key, fmt) => sim[key] && sim[key].p10 !== null && sim[key].p10 !== undefined ? "P10-P90 " + fmt(sim[key].p10) + " to " + fmt(sim[key].p90) : "";
+    const items = [["Spend", money(d.total_cost, cur), d.budget ? pct(d.budget_used_share) + " of " + money(d.budget, cur) : "", ""],
+      ["Expected " + d.value_metric + " (after overlap discount)", num(d.value), d.objective_unit, range(d.value_metric, (x) => num(x, 1))],
+      ["Expected conversions", num(t.conversions, 1), "before overlap discount", range("conversions", (x) => num(x, 1))],
+      ["CPA", money(d.cpa, cur), "spend per expected conversion", range("cpa", (x) => money(x, cur))],
+      ["ROI", pct(d.roi), d.roi === null ? "set an average order value" : "(revenue - spend) / spend", d.roi === null ? "" : range("roi", (x) => pct(x, 0))],
+      ["Roster", d.roster_size + " creators", d.total_posts + " posts", ""]];
+    const flagged = new Set((d.return_flags || []).filter((f) => f.level === "warning").map((f) => f.figure));
+    for (const [label, value, sub, spread] of items) {
+      const k = el("div", { class: label === "ROI" && flagged.has("roi") ? "kpi flagged" : "kpi" });
+      k.appendChild(el("span", {}, label)); k.appendChild(el("b", {}, value)); k.appendChild(el("span", {}, sub));
+      if (spread) k.appendChild(el("span", { class: "range" }, spread));
+      kpis.appendChild(k);
     }
+    document.body.dataset.ranges = d.ranges ? "yes" : "no";
     const notes = $("notes"); notes.replaceChildren();
+    if (d.ranges) notes.appendChild(el("p", { class: "note" }, "P10-P90: the range of 80% of " + d.ranges.draws.toLocaleString("en-US") +
+      " simulated outcomes of this roster (seed " + d.ranges.seed + "): no-shows, engagement and purchase-rate spreads, the overlap discount in each outcome. `roster simulate` gives the same figures."));
+    for (const f of d.return_flags || []) notes.appendChild(el("p", { class: "note flag-" + f.level }, f.message));
+    if (d.risk && d.risk.expected_value_roster && d.risk.evaluation) {
+      const r = d.risk, ev = r.expected_value_roster, mine = r.risk_aware;
+      notes.appendChild(el("p", { class: "note" }, "Risk-aware roster (" + r.method + "): on " + r.evaluation.draws.toLocaleString("en-US") +
+        " fresh draws its P10 is " + num(mine.p10, 1) + " and its mean " + num(mine.mean, 1) + "; the expected-value roster's are " +
+        num(ev.p10, 1) + " and " + num(ev.mean, 1) + "."));
+    }
     if (d.budget_note) notes.appendChild(el("p", { class: "note" }, d.budget_note));
     for (const n of d.notes) notes.appendChild(el("p", { class: "note" }, n));
     renderRoster(); renderHeld(); renderCharts(); renderBinding(); renderNextBest(); renderChange();
