@@ -145,6 +145,8 @@ def share_chart(rows: list[tuple[str, float, float | None, float | None]], title
                              f"<title>{name} {limit:.0%}</title></line>")  # fmt: skip
     parts.append(f'<line x1="{width - 200}" y1="{height - 6}" x2="{width - 186}" y2="{height - 6}" class="marker" stroke-width="2"/>'
                  f'<text x="{width - 182}" y="{height - 3}" class="small">the rule (floor or cap)</text>')  # fmt: skip
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def histogram(series: dict[str, Any], title: str, xlabel: str, markers: dict[str, float] | None = None,

@@ -36,7 +36,7 @@ from optimizer.model import build_model
 from optimizer.pipeline import Solved, SolveOptions, finish, solve_model, with_overrides
 from optimizer.problem import Problem, load_problem
 from optimizer.result import Result
-from optimizer.resultdoc import ResultDoc, parse_result, read_result_data
+from optimizer.resultdoc import ResultDoc, parse_result, read_result_data, scenario_of
 from optimizer.rules import RuleSpec, register_rule
 from optimizer.solve import Status
 from optimizer.verify import roster_value
@@ -311,9 +311,7 @@ def load_previous(result_dir: Path, scenario: Path | None = None) -> tuple[Probl
     if not path.exists():
         raise ResultFileError(f"{path}: not found; give the folder of a `roster optimize` result")
     data = read_result_data(path)
-    named = scenario or (Path(data["scenario_file"]) if isinstance(data.get("scenario_file"), str) else None)
-    if named is None or not named.exists():
-        raise ResultFileError(f"{path}: its scenario file {named} was not found; pass --scenario")
+    named = scenario_of(data, path, scenario)
     problem = load_problem(named)
     if data.get("status") not in ("optimal", "feasible") or not data.get("roster"):
         raise ResultFileError(f"{path}: status {data.get('status')!r}: there is no roster to replace creators in")

@@ -30,7 +30,7 @@ from optimizer.output import neutralise, write_files
 from optimizer.parallel import run_all
 from optimizer.problem import Problem, load_problem
 from optimizer.result import Result, VerificationFailed
-from optimizer.resultdoc import parse_result, read_result_data
+from optimizer.resultdoc import parse_result, read_result_data, scenario_of
 from optimizer.rules import group_rule_words
 from optimizer.scenario import OBJECTIVES
 from optimizer.solve import SolveOutcome, Status
@@ -188,10 +188,7 @@ def result_from_dir(result_dir: Path, scenario: Path | None = None) -> Result:
     """
     path = _result_path(result_dir)
     data = read_result_data(path)
-    named = scenario or (Path(data["scenario_file"]) if isinstance(data.get("scenario_file"), str) else None)
-    if named is None:
-        raise ResultFileError(f"{path}: no scenario_file; pass --scenario")
-    problem = load_problem(named)
+    problem = load_problem(scenario_of(data, path, scenario))
     if not data.get("roster"):
         raise ResultFileError(f"{path}: status {data.get('status')!r}: there is no roster to report on")
     check = audit_result(problem, data)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -195,7 +196,8 @@ class Result:
             "tool": "creator-roster",
             "version": __version__,
             "scenario": sc.name,
-            "scenario_file": str(p.scenario_path) if p.scenario_path else None,
+            # absolute, so `roster report`, `replace` and `simulate` find it from any working folder
+            "scenario_file": str(Path(p.scenario_path).resolve()) if p.scenario_path else None,
             "status": self.status,
             "message": self.message,
             "mode": sc.mode,

@@ -432,6 +432,32 @@ def read_result_data(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def scenario_of(data: dict[str, Any], path: Path, given: Path | None = None) -> Path:
+    """The scenario file a result answers: `given` (``--scenario``), else the one result.json records.
+
+    A recorded relative path (result files written before paths were recorded absolute) is looked for from
+    the working folder, then from each folder above the result's, so ``roster report out/x`` works from
+    anywhere inside the project that ran it.
+
+    Raises
+    ------
+    ResultFileError
+        If no scenario file is found, naming where it was looked for and the ``--scenario`` option.
+    """
+    if given is not None:
+        return given
+    recorded = data.get("scenario_file")
+    if not isinstance(recorded, str) or not recorded:
+        raise ResultFileError(f"{path}: records no scenario_file; pass --scenario")
+    named = Path(recorded)
+    candidates = [named] if named.is_absolute() else [named, *(d / named for d in path.resolve().parent.parents)]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    where = "" if named.is_absolute() else " (looked for from here and from every folder above the result)"
+    raise ResultFileError(f"{path}: its scenario file {recorded} was not found{where}; pass --scenario")
+
+
 def load_result_file(path: str | Path) -> ResultDoc:
     """Read and validate a result.json file (any missing, NaN or mistyped field is an error naming it)."""
     return parse_result(read_result_data(path), str(path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -331,3 +332,38 @@ def test_infeasible_share_rule_is_a_share_of_spend_with_its_nearest_feasible_sha
                                                     "niches": {"vegan-food": {"min_spend_share": share}},
                                                     "platforms": {"tiktok": {"max_creators": 1}}})  # fmt: skip
         assert runner.invoke(main, ["optimize", str(again), "--out", str(tmp_path / f"o{share}")]).exit_code == code
+
+
+def test_report_replace_and_simulate_find_the_scenario_from_any_folder(tmp_path: Path, runner, monkeypatch) -> None:
+    """result.json records the scenario's absolute path; an older result with a relative path is found from any
+    folder above the result; otherwise the message names the file and --scenario (exit 2)."""
+    import json
+
+    from tests.conftest import REPO
+
+    out = tmp_path / "runs" / "eco"
+    monkeypatch.chdir(REPO)
+    ok = runner.invoke(main, ["optimize", "scenarios/eco-fashion/scenario.yaml", "--out", str(out)])
+    assert ok.exit_code == 0, ok.output
+    doc = json.loads((out / "result.json").read_text())
+    assert doc["scenario_file"] == str(REPO / "scenarios" / "eco-fashion" / "scenario.yaml")
+    monkeypatch.chdir(tmp_path)  # elsewhere
+    sim = runner.invoke(main, ["simulate", str(out), "--draws", "500"])
+    assert sim.exit_code == 0, sim.output
+    first = sorted(e["creator_id"] for e in doc["roster"])[0]
+    rep = runner.invoke(main, ["replace", str(out), "--declined", first, "--out", str(tmp_path / "after")])
+    assert rep.exit_code == 0, rep.output
+    # an older result.json with the path as typed, inside the project that ran it: found from folders above
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "scenarios" / "eco-fashion", project / "scenarios" / "eco-fashion")
+    inside = project / "out" / "old"
+    inside.mkdir(parents=True)
+    (inside / "result.json").write_text(json.dumps({**doc, "scenario_file": "scenarios/eco-fashion/scenario.yaml"}))
+    assert runner.invoke(main, ["simulate", str(inside), "--draws", "500"]).exit_code == 0
+    # and outside it, a clear message
+    lost = tmp_path / "lost"
+    lost.mkdir()
+    (lost / "result.json").write_text((inside / "result.json").read_text())
+    miss = runner.invoke(main, ["simulate", str(lost), "--draws", "500"])
+    assert miss.exit_code == 2 and "scenario file scenarios/eco-fashion/scenario.yaml was not found" in miss.output
+    assert "--scenario" in miss.output and "Traceback" not in miss.output
