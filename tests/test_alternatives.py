@@ -22,11 +22,10 @@ from optimizer import build_problem, load_problem, parse_scenario, pool_from_fra
 from optimizer.alternatives import optimize_with_alternatives
 from optimizer.audit import audit_result
 from optimizer.cli import main
-from optimizer.errors import InputError
 from optimizer.generate import PoolSpec, generate_pool
 from optimizer.pipeline import SolveOptions
 from tests.conftest import SCENARIOS
-from tests.test_bruteforce import _problem, campaigns
+from tests.test_bruteforce import campaigns, problem_or_none
 
 TOL = {"rel": 1e-7, "abs": 1e-6}
 
@@ -79,16 +78,10 @@ def _count(kind: str, n: int = 1) -> None:
 @given(roomy_campaigns(), st.integers(1, 3), st.sampled_from([1, 1, 2]), st.sampled_from(["cbc", "highs"]))
 def _check_alternatives_against_brute_force(case, k, least, solver) -> None:
     sc, pool, overlap = case
-    try:
-        problem = _problem(sc, pool, overlap)
-    except InputError:
-        # a must-include creator drawn ineligible is a clear input error (tested elsewhere): drop that rule
-        sc = {**sc, "eligibility": {k: v for k, v in sc["eligibility"].items() if k != "include"}}
-        try:
-            problem = _problem(sc, pool, overlap)
-        except InputError:
-            _count("skipped")
-            return
+    problem = problem_or_none(sc, pool, overlap)
+    if problem is None:
+        _count("skipped")
+        return
     scores = best_per_set(problem)
     result = optimize_with_alternatives(problem, k, least, SolveOptions(solver, explain=False))
     if not scores:

@@ -143,6 +143,19 @@ def _problem(sc, pool, overlap):
     return build_problem(scenario, pool_from_frame(pool, "random pool"), overlap if len(overlap) else None)
 
 
+def problem_or_none(sc, pool, overlap):
+    """The drawn campaign's problem. A must-include creator drawn ineligible is a clear input error (tested
+    elsewhere), so that rule is dropped; None when the campaign still cannot be built."""
+    try:
+        return _problem(sc, pool, overlap)
+    except InputError:
+        sc = {**sc, "eligibility": {k: v for k, v in sc["eligibility"].items() if k != "include"}}
+        try:
+            return _problem(sc, pool, overlap)
+        except InputError:
+            return None
+
+
 COUNTS: dict[str, int] = {}
 
 
@@ -155,16 +168,10 @@ def _count(kind: str) -> None:
 @given(campaigns(), st.sampled_from(["cbc", "highs"]))
 def _check_against_brute_force(case, solver) -> None:
     sc, pool, overlap = case
-    try:
-        problem = _problem(sc, pool, overlap)
-    except InputError:
-        # a must-include creator drawn ineligible is a clear input error (tested elsewhere): drop that rule
-        sc = {**sc, "eligibility": {k: v for k, v in sc["eligibility"].items() if k != "include"}}
-        try:
-            problem = _problem(sc, pool, overlap)
-        except InputError:
-            _count("skipped")
-            return
+    problem = problem_or_none(sc, pool, overlap)
+    if problem is None:
+        _count("skipped")
+        return
     expected = brute_force(problem)
     result = optimize(problem, solver=solver, explain=False)
     if expected is None:
