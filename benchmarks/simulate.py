@@ -6,19 +6,22 @@ Loads the bundled eco-fashion scenario, books its 50 eligible creators with the 
 among themselves (2 posts for every third one, so post decay and the per-draw discount are exercised), and
 times `optimizer.simulate.simulate` in-process: sampling, the discount in every draw, and the percentiles of
 every figure (Python start-up and loading the pool are not included: they are the same for every command).
-Prints one line per repeat; ``--write`` also writes the table, with the machine and the commit, to
-benchmarks/simulate.md. This is a benchmark, not a timed test: a loaded machine gives slower figures.
+Prints one line per repeat; ``--write`` also writes the table, with the machine and the commit, to its
+section of benchmarks/results.md. This is a benchmark, not a timed test: a loaded machine gives slower figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
+import sys
 import time
 from pathlib import Path
 
-from benchmarks.run import commit, machine
+if __package__ in (None, ""):  # run as `python benchmarks/<script>.py`: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import commit, load, machine, write_section
 from optimizer.problem import load_problem
 from optimizer.simulate import simulate
 
@@ -42,9 +45,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=100_000)
     parser.add_argument("--creators", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--write", action="store_true", help="write benchmarks/simulate.md")
+    parser.add_argument("--write", action="store_true", help="write the table into benchmarks/results.md")
     args = parser.parse_args()
-    load = os.getloadavg()[0]  # the cores may be shared: a loaded machine gives slower figures
+    started = load()  # the cores may be shared: a loaded machine gives slower figures
     problem = load_problem(SCENARIO)
     roster = roster_of(problem, args.creators)
     within = problem.overlap["a"].isin(roster) & problem.overlap["b"].isin(roster)
@@ -63,15 +66,15 @@ def main() -> None:
         f"best {ordered[0]:.3f} s, median {ordered[len(ordered) // 2]:.3f} s, worst {ordered[-1]:.3f} s; peak {peak:,.0f} MB"
     )
     if args.write:
-        text = (f"# Simulation benchmark\n\nMachine: {machine()}  \nCommit: {commit()}  \nDate: {time.strftime('%Y-%m-%d')}\n\n"
+        text = (f"## Simulation: 100,000 draws of a 50-creator roster\n\nMachine: {machine()}  \nCommit: {commit()}  \n"
+                f"Date: {time.strftime('%Y-%m-%d %H:%M')}; load average at start {started}.\n\n"
                 "`python benchmarks/simulate.py --write`: `optimizer.simulate.simulate` in-process (sampling, the overlap "
                 "discount in every draw, percentiles of every figure) on the bundled eco-fashion pool; "
-                f"{args.repeat} repeats, seeds 0-{args.repeat - 1}; load average {load:.2f} when it started. "
-                "Target: 100,000 draws of 50 creators in under 2 s.\n\n"
+                f"{args.repeat} repeats, seeds 0-{args.repeat - 1}. Target: 100,000 draws of 50 creators in under 2 s.\n\n"
                 "| draws | creators | listed pairs among them | best s | median s | worst s | peak MB (process) |\n"
                 "|---:|---:|---:|---:|---:|---:|---:|\n" + line + "\n")  # fmt: skip
-        (HERE / "simulate.md").write_text(text)
-        print(f"wrote {HERE / 'simulate.md'}")
+        write_section("simulate", text)
+        print("wrote its section of benchmarks/results.md")
 
 
 if __name__ == "__main__":
