@@ -45,7 +45,7 @@ def _priced(problem: Problem, cid: str, price: float) -> Problem:
     sc = problem.scenario
     if cid in sc.prices:  # a negotiated price in the scenario would otherwise win over the trial price
         sc = sc.model_copy(update={"prices": {k: v for k, v in sc.prices.items() if k != cid}})
-    return build_problem(sc, repriced, problem.overlap, problem.scenario_path)
+    return build_problem(sc, repriced, problem.overlap, problem.scenario_path, problem.calibration)
 
 
 def _score(result: Result) -> float | None:

@@ -330,3 +330,18 @@ def test_bad_column_option_and_calibration_files(tmp_path: Path, runner) -> None
     run = runner.invoke(main, ["validate", str(bad)])
     assert run.exit_code == 2 and "bad.csv: missing column(s) log_rate_mean" in run.stderr
     assert yaml.safe_load(bad.read_text())["calibration"] == "bad.csv"
+
+
+def test_a_repriced_campaign_keeps_its_calibrated_forecast() -> None:
+    """`roster explain`'s pick-price search re-prices one creator: every forecast must stay the calibrated one."""
+    from optimizer.explain import _priced
+    from optimizer.problem import load_problem
+    from tests.conftest import SCENARIOS
+
+    problem = load_problem(SCENARIOS / "instagram-history" / "scenario.yaml")
+    assert problem.calibration is not None
+    cid = str(problem.eligible[problem.eligible].index[0])
+    repriced = _priced(problem, cid, 1.0)
+    assert repriced.calibration is problem.calibration
+    pd.testing.assert_frame_equal(repriced.metrics, problem.metrics)
+    assert float(repriced.pool.frame.at[cid, "cost"]) == 1.0
