@@ -116,7 +116,10 @@ def campaigns(draw):
             sc["overlap_policy"]["max_pairwise"] = draw(st.sampled_from([0.2, 0.5]))
     sc["assumptions"] = {"post_decay": draw(st.sampled_from([0.0, 0.5, 0.8, 1.0]))}
     if draw(st.integers(0, 4)) == 0:
-        sc["target"] = {sc["objective"]: draw(st.integers(1, 150))}
+        # a target some rosters reach and others miss: a few conversions (a creator's first post forecasts
+        # about 0.3-10 of them under the default funnel), up to 150 of the larger metrics
+        top = 20 if sc["objective"] == "conversions" else 150
+        sc["target"] = {sc["objective"]: draw(st.integers(1, top))}
     return sc, pool, pd.DataFrame(overlap, columns=["creator_a", "creator_b", "overlap"])
 
 
