@@ -23,7 +23,9 @@ PLATFORMS = ["instagram", "tiktok"]
 
 
 @st.composite
-def campaigns(draw):
+def campaigns(draw, min_cost: bool | None = None):
+    """A random small campaign; ``min_cost=True`` always gives it a target (None: one campaign in five)."""
+
     def sometimes() -> bool:
         return draw(st.integers(0, 2)) == 0
 
@@ -115,10 +117,10 @@ def campaigns(draw):
         if sometimes():
             sc["overlap_policy"]["max_pairwise"] = draw(st.sampled_from([0.2, 0.5]))
     sc["assumptions"] = {"post_decay": draw(st.sampled_from([0.0, 0.5, 0.8, 1.0]))}
-    if draw(st.integers(0, 4)) == 0:
+    if min_cost or (min_cost is None and draw(st.integers(0, 4)) == 0):
         # a target some rosters reach and others miss: a few conversions (a creator's first post forecasts
         # about 0.3-10 of them under the default funnel), up to 150 of the larger metrics
-        top = 20 if sc["objective"] == "conversions" else 150
+        top = 10 if sc["objective"] == "conversions" else 150
         sc["target"] = {sc["objective"]: draw(st.integers(1, top))}
     return sc, pool, pd.DataFrame(overlap, columns=["creator_a", "creator_b", "overlap"])
 
@@ -167,9 +169,8 @@ def _count(kind: str) -> None:
     event(kind)
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(campaigns(), st.sampled_from(["cbc", "highs"]))
-def _check_against_brute_force(case, solver) -> None:
+def _compare(case, solver) -> None:
+    """Optimiser against enumeration on one drawn campaign, counted by outcome."""
     sc, pool, overlap = case
     problem = problem_or_none(sc, pool, overlap)
     if problem is None:
@@ -190,6 +191,18 @@ def _check_against_brute_force(case, solver) -> None:
         assert result.verification.value == pytest.approx(expected[0], rel=1e-7, abs=1e-6), (result.roster, expected)
 
 
+@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(campaigns(), st.sampled_from(["cbc", "highs"]))
+def _check_against_brute_force(case, solver) -> None:
+    _compare(case, solver)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(campaigns(min_cost=True), st.sampled_from(["cbc", "highs"]))
+def _check_min_cost_against_brute_force(case, solver) -> None:
+    _compare(case, solver)
+
+
 def test_matches_brute_force() -> None:
     COUNTS.clear()
     _check_against_brute_force()
@@ -198,4 +211,14 @@ def test_matches_brute_force() -> None:
     # the acceptance bar: at least 200 instances compared, most of them with a roster to compare
     assert compared >= 200, COUNTS
     assert feasible >= 150, COUNTS
-    assert COUNTS.get("feasible min_cost", 0) >= 20, COUNTS
+    # min-cost mode comes up in one draw in five here; the test below compares it on purpose
+    assert COUNTS.get("feasible min_cost", 0) >= 5, COUNTS
+
+
+def test_min_cost_mode_matches_brute_force() -> None:
+    """Every draw has a target: the cheapest roster reaching it against enumeration, in both solvers."""
+    COUNTS.clear()
+    _check_min_cost_against_brute_force()
+    # measured: 150 compared, 63 with a roster (many drawn campaigns break some other rule)
+    assert COUNTS.get("feasible min_cost", 0) >= 25, COUNTS
+    assert COUNTS.get("infeasible", 0) >= 5, COUNTS  # targets out of reach are compared too
