@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.errors import InputError
 from optimizer.formatting import money, num
 from optimizer.milp import Block, Milp
 from optimizer.pipeline import Solved, SolveOptions, finish, solve_model
@@ -290,6 +291,12 @@ def optimize_with_alternatives(problem: Problem, k: int, min_difference: int = 1
     """
     from optimizer.model import build_model
 
+    if problem.scenario.risk is not None and k > 0:
+        # next-best rosters are ranked and audited by expected value; a risk model's objective is another figure
+        raise InputError(
+            f"{problem.scenario.name}: next-best rosters are not available with a risk: block (they are ranked by "
+            "expected value, the risk-aware roster by its risk objective); drop --alternatives or the risk: block"
+        )
     options = options or SolveOptions()
     began = time.perf_counter()
     milp = build_model(problem)

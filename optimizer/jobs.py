@@ -177,8 +177,11 @@ class Jobs:
             from optimizer.simulate import simulate
 
             # the report's draws and seed, so the page shows the report's ranges (about 40 ms for 20 creators)
-            sim = simulate(job.result.problem, job.result.roster, REPORT_DRAWS, REPORT_SEED)
-            job.output = {**(job.output or {}), "ranges": sim.to_dict()}
+            try:
+                sim = simulate(job.result.problem, job.result.roster, REPORT_DRAWS, REPORT_SEED).to_dict()
+            except InputError:  # a roster too large to draw 10,000 times in memory: the figures stand without ranges
+                sim = None
+            job.output = {**(job.output or {}), "ranges": sim}
         if job.result is not None and job.result.status in ("optimal", "feasible"):
             from optimizer.output import result_files
 

@@ -252,6 +252,9 @@ def check_input(inp: PortfolioInput) -> None:
         if p.scenario.target is not None:
             raise PortfolioError(f"{source}: campaign '{name}' ({p.source}) finds the cheapest roster reaching a target; "
                                  "a portfolio maximises one value over campaigns that each maximise it")  # fmt: skip
+        if p.scenario.risk is not None:
+            raise PortfolioError(f"{source}: campaign '{name}' ({p.source}) has a risk: block; a portfolio maximises "
+                                 "expected value over its campaigns (remove the block, or plan that campaign alone)")  # fmt: skip
     metrics = {name: p.scenario.objective for name, p in problems.items()}
     if len(set(metrics.values())) > 1:
         raise PortfolioError(f"{source}: the campaigns maximise different things "

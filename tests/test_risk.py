@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from optimizer import build_problem, load_problem, optimize, parse_scenario, pool_from_frame
 from optimizer.audit import audit_result
+from optimizer.cli import main
 from optimizer.errors import ScenarioError
 from optimizer.generate import PoolSpec, generate_pool
 from optimizer.model import build_model
@@ -243,3 +245,18 @@ def test_risk_block_rules() -> None:
         parse_scenario({**base, "risk": {"method": "cvar", "seed": 3, "evaluation_seed": 3}})
     sc = parse_scenario({**base, "risk": {"method": "cvar", "alpha": 0.8}})
     assert parse_scenario(sc.model_dump(exclude_none=True)) == sc  # survives a dump and reload
+
+
+def test_next_best_rosters_and_portfolios_refuse_a_risk_block(tmp_path: Path, runner) -> None:
+    """Both rank and audit rosters by expected value, which is not what a risk model maximises: a clear
+    refusal (exit 2, nothing written) instead of a result.json that fails its own audit."""
+    out = tmp_path / "alt"
+    alt = runner.invoke(main, ["optimize", str(BUNDLED_RISK), "--alternatives", "2", "--out", str(out)])
+    assert alt.exit_code == 2 and "risk: block" in alt.output and "Traceback" not in alt.output, alt.output
+    assert not (out / "result.json").exists()
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump({"name": "p", "budget": 5000, "campaigns": {
+        "a": {"scenario": str(BUNDLED_RISK)}, "b": {"scenario": str(SCENARIOS / "instagram-history" / "scenario.yaml")}}}))  # fmt: skip
+    res = runner.invoke(main, ["plan", str(plan), "--out", str(tmp_path / "plan-out")])
+    assert res.exit_code == 2 and "has a risk: block" in res.output, res.output
+    assert not (tmp_path / "plan-out").exists()
